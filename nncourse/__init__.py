@@ -1,0 +1,1 @@
+"""nncourse: the course tooling (release, grade, feedback, parity report)."""

@@ -1,0 +1,293 @@
+"""Sequential: a stack of Dense layers trained by mini-batch gradient descent, as in Keras.
+
+    model = Sequential([Dense(25, "relu"), Dense(15, "relu"), Dense(1, "sigmoid")])
+    model.compile(loss=BinaryCrossentropy())          # optimizer defaults to RMSprop()
+    history = model.fit(X, Y, epochs=100)             # X (m, n_features), Y (m, 1) or (m,)
+    y_hat = model.predict(X)                          # (m, 1)
+"""
+
+import math
+import warnings
+
+import numpy as np
+
+from nnlib import losses, optimizers
+from nnlib.layers import Dense, Input
+
+
+class History:
+    """What `fit` returns: `history.history["loss"]` holds one cost per epoch."""
+
+    def __init__(self):
+        self.history = {"loss": []}
+        self.epoch = []
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epoch)})"
+
+
+class Sequential:
+    """A feed-forward network: the output of each layer is the input of the next.
+
+    layers: Dense layers, optionally preceded by Input(shape=(n_features,)).
+    seed:   makes weight initialisation and shuffling reproducible.
+    dtype:  "float64" (default) or "float32".
+    """
+
+    def __init__(self, layers=None, seed=None, dtype="float64", name="sequential"):
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be 'float32' or 'float64'. Received: dtype={dtype!r}")
+        self.rng = np.random.default_rng(seed)
+        self.name = name
+        self.layers = []
+        self.n_features = None
+        self.loss = self.optimizer = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ---------------------------------------------------------------- building
+
+    def add(self, layer):
+        """Append a Dense layer (or start with an Input)."""
+        if isinstance(layer, Input):
+            if self.layers or self.n_features is not None:
+                raise ValueError("Input(...) can only be the first element of a Sequential.")
+            self.build((None, *layer.shape))
+            return
+        if not isinstance(layer, Dense):
+            raise TypeError(f"Sequential takes Dense layers. Received: {layer!r}")
+        if layer.name is None:
+            layer.name = "dense" if not self.layers else f"dense_{len(self.layers)}"
+        self.layers.append(layer)
+        if self.n_features is not None:
+            n_in = self.layers[-2].units if len(self.layers) > 1 else self.n_features
+            layer.build(n_in, self.rng, self.dtype)
+
+    def build(self, input_shape):
+        """Create every layer's weights for inputs of shape (None, n_features)."""
+        n_features = input_shape[-1]
+        if isinstance(n_features, bool) or not isinstance(n_features, int | np.integer) \
+                or n_features < 1:
+            raise ValueError(
+                f"input_shape must be (None, n_features) with n_features >= 1. "
+                f"Received: input_shape={input_shape!r}"
+            )
+        self.n_features = int(n_features)
+        n_in = self.n_features
+        for layer in self.layers:
+            layer.build(n_in, self.rng, self.dtype)
+            n_in = layer.units
+
+    @property
+    def built(self):
+        return self.n_features is not None
+
+    def compile(self, loss, optimizer=None):
+        """Choose the loss (an object or a name) and the optimizer (default: RMSprop())."""
+        self.loss = losses.get(loss)
+        self.optimizer = optimizers.get(optimizer)
+
+    # ---------------------------------------------------------------- training
+
+    def fit(self, X, Y, epochs=1, batch_size=32, shuffle=True, verbose=1, seed=None):
+        """Train for `epochs` passes over the data; return a History of the cost per epoch.
+
+        Each epoch takes ceil(m / batch_size) gradient steps; the last batch may be smaller.
+        With batch_size >= m an epoch is one step of full-batch gradient descent. The recorded
+        cost of an epoch is the size-weighted mean of its batch costs, each computed before
+        that batch's update (what Keras reports). shuffle=True reorders the examples every
+        epoch, from `seed` if given, else from the model's seed.
+        """
+        self._check_compiled("fit")
+        X, Y = self._check_data(X, Y)
+        _check_count("epochs", epochs, minimum=0)
+        _check_count("batch_size", 32 if batch_size is None else batch_size, minimum=1)
+        batch_size = 32 if batch_size is None else int(batch_size)
+        rng = self.rng if seed is None else np.random.default_rng(seed)
+        params = [p for layer in self.layers for p in layer.params]
+        grads = [g for layer in self.layers for g in layer.grads]
+        m = len(X)
+        history = History()
+        for epoch in range(epochs):
+            if shuffle:
+                order = rng.permutation(m)
+                X_epoch, Y_epoch = X[order], Y[order]  # one copy per epoch; batches are views
+            else:
+                X_epoch, Y_epoch = X, Y
+            total = 0.0
+            for start in range(0, m, batch_size):
+                Xb, Yb = X_epoch[start:start + batch_size], Y_epoch[start:start + batch_size]
+                with np.errstate(over="ignore", invalid="ignore"):  # a diverging run -> NaN
+                    self._forward(Xb)
+                    cost = self._cost(Yb)
+                    if not math.isfinite(cost):
+                        break
+                    self._backward(Yb)
+                    self.optimizer.step(params, grads)
+                total += cost * len(Xb)
+            history.epoch.append(epoch)
+            history.history["loss"].append(total / m if math.isfinite(cost) else cost)
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs} - loss: {history.history['loss'][-1]:.4f}")
+            if not math.isfinite(cost):
+                warnings.warn(
+                    f"Epoch {epoch + 1}, batch {start // batch_size + 1}: the loss became "
+                    f"{cost}, so training stopped (as Keras's TerminateOnNaN does). The steps "
+                    "are probably too large: try a smaller learning_rate, or scale the features.",
+                    RuntimeWarning, stacklevel=2,
+                )
+                break
+        return history
+
+    def predict(self, X):
+        """The network's output for X (m, n_features): shape (m, units of the last layer)."""
+        X, _ = self._check_data(X)
+        return self._forward(X).copy()
+
+    def evaluate(self, X, Y):
+        """The cost J on (X, Y), computed as in training (from the logit for sigmoid + BCE)."""
+        self._check_compiled("evaluate")
+        X, Y = self._check_data(X, Y)
+        self._forward(X)
+        return self._cost(Y)
+
+    # ---------------------------------------------------------------- the three passes
+
+    def _forward(self, X):
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    @property
+    def _bce_from_logit(self):
+        # Keras computes BCE after a sigmoid from the sigmoid's input z: exact, never clipped.
+        return (isinstance(self.loss, losses.BinaryCrossentropy) and not self.loss.from_logits
+                and self.layers[-1].activation == "sigmoid")
+
+    def _cost(self, Y):
+        """The cost of the last forward pass against labels Y (m, units)."""
+        last = self.layers[-1]
+        if self._bce_from_logit:
+            return float(np.mean(losses.binary_crossentropy(Y, last.Z, from_logits=True)))
+        return self.loss(Y, last.A)
+
+    def _backward(self, Y):
+        """Fill every layer's dW, db with the gradient of the cost of the last forward pass."""
+        last = self.layers[-1]
+        if self._bce_from_logit:
+            dZ = (last.A - Y) / Y.size  # d/dz of the logit form of BCE: sigmoid(z) - y
+        else:
+            dZ = self.loss.gradient(Y, last.A) * last.g_prime(last.Z)
+        dA = last.backward_from_z(dZ)
+        for layer in reversed(self.layers[:-1]):
+            dA = layer.backward(dA)
+
+    # ---------------------------------------------------------------- checks
+
+    def _check_compiled(self, method):
+        if self.loss is None:
+            raise RuntimeError(
+                f"You must call compile() before {method}(), "
+                "e.g. model.compile(loss=BinaryCrossentropy())."
+            )
+
+    def _check_data(self, X, Y=None):
+        """Return X (m, n_features) and Y (m, units) as arrays of the model's dtype."""
+        if not self.layers:
+            raise ValueError("The model has no layers: give Sequential a list of Dense layers.")
+        X = _as_float_array("X", X, self.dtype)
+        if X.ndim != 2:
+            hint = " For one feature, use X.reshape(-1, 1)." if X.ndim == 1 else ""
+            raise ValueError(f"X must be 2-D, (m, n_features). Received: X.shape={X.shape}.{hint}")
+        if len(X) == 0:
+            raise ValueError(f"X has no examples (m = 0). Received: X.shape={X.shape}")
+        if not self.built:
+            self.build((None, X.shape[1]))
+        if X.shape[1] != self.n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features (columns) but the model expects "
+                f"{self.n_features}: X must have shape (m, {self.n_features}). "
+                f"Received: X.shape={X.shape}"
+            )
+        if Y is None:
+            return X, None
+        Y = _as_float_array("Y", Y, self.dtype)
+        units = self.layers[-1].units
+        if Y.ndim == 1 and units == 1:
+            Y = Y.reshape(-1, 1)
+        if Y.ndim != 2 or Y.shape[1] != units:
+            raise ValueError(
+                f"Y must have shape (m, {units}) to match the last layer's {units} unit(s)"
+                f"{' or (m,)' if units == 1 else ''}. Received: Y.shape={Y.shape}"
+            )
+        if len(Y) != len(X):
+            raise ValueError(
+                f"X and Y must have the same number of examples m. "
+                f"Received: {len(X)} rows in X and {len(Y)} in Y."
+            )
+        if isinstance(self.loss, losses.BinaryCrossentropy) and ((Y < 0) | (Y > 1)).any():
+            raise ValueError(
+                "Binary cross-entropy needs labels in [0, 1]. Received labels from "
+                f"{Y.min():g} to {Y.max():g}."
+            )
+        return X, Y
+
+    # ---------------------------------------------------------------- weights
+
+    def get_weights(self):
+        """Copies of [W1, b1, W2, b2, ...]; W: (n_in, units), b: (units,)."""
+        return [p.copy() for layer in self.layers if layer.built for p in layer.params]
+
+    def set_weights(self, weights):
+        """Overwrite the weights from a list shaped like `get_weights()` (e.g. from Keras)."""
+        weights = [np.asarray(w) for w in weights]
+        if not self.built and weights and weights[0].ndim == 2:
+            self.build((None, weights[0].shape[0]))
+        expected = [p.shape for layer in self.layers if layer.built for p in layer.params]
+        received = [w.shape for w in weights]
+        if expected != received:
+            raise ValueError(
+                f"set_weights expects {len(expected)} arrays of shapes {expected}. "
+                f"Received {len(received)} arrays of shapes {received}."
+            )
+        for layer in self.layers:
+            layer.W[...] = weights.pop(0)
+            layer.b[...] = weights.pop(0)
+
+    def count_params(self):
+        return sum(p.size for p in self.get_weights())
+
+    def summary(self, print_fn=print):
+        """Print each layer's output shape and number of parameters, as Keras does."""
+        rows = [("Layer (type)", "Output Shape", "Param #")]
+        for layer in self.layers:
+            n = sum(p.size for p in layer.params) if layer.built else 0
+            rows.append((f"{layer.name} (Dense, {layer.activation})", f"(None, {layer.units})",
+                         str(n) if layer.built else "0 (unbuilt)"))
+        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+        line = "-" * sum(widths)
+        text = [f'Model: "{self.name}"', line]
+        text += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows[:1]]
+        text.append(line)
+        text += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows[1:]]
+        text += [line, f"Total params: {self.count_params()}"]
+        print_fn("\n".join(text))
+
+
+def _as_float_array(name, values, dtype):
+    try:
+        array = np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be an array of numbers. ({error})") from None
+    if not np.isfinite(array).all():
+        rows = np.unique(np.argwhere(~np.isfinite(np.atleast_1d(array)))[:, 0])[:5]
+        raise ValueError(f"{name} contains NaN or inf (first rows: {rows.tolist()}).")
+    return array
+
+
+def _check_count(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}. Received: {name}={value!r}"
+        )
