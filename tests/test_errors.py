@@ -1,0 +1,146 @@
+"""Bad input gets a clear error naming what was wrong and what was expected."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nnlib import SGD, Adam, BinaryCrossentropy, Dense, Input, MeanSquaredError, Sequential
+
+
+def compiled(loss="binary_crossentropy", n_features=2, units=1):
+    model = Sequential([Input((n_features,)), Dense(4, "relu"), Dense(units, "sigmoid")], seed=0)
+    model.compile(loss=loss, optimizer=SGD())
+    return model
+
+
+X = np.zeros((5, 2))
+Y = np.array([[0.0], [1.0], [1.0], [0.0], [1.0]])
+
+
+def test_wrong_number_of_features():
+    with pytest.raises(ValueError, match=r"X has 3 features .* expects 2: X must have shape "
+                                         r"\(m, 2\)\. Received: X.shape=\(5, 3\)"):
+        compiled().fit(np.zeros((5, 3)), Y, verbose=0)
+    with pytest.raises(ValueError, match="X has 3 features"):
+        compiled().predict(np.zeros((5, 3)))
+
+
+def test_one_dimensional_X_gets_a_hint():
+    with pytest.raises(ValueError, match=r"X must be 2-D.*X.shape=\(5,\).*reshape\(-1, 1\)"):
+        compiled(n_features=1).predict(np.zeros(5))
+
+
+def test_X_and_Y_of_different_lengths():
+    with pytest.raises(ValueError, match="same number of examples m. Received: 5 rows in X and "
+                                         "4 in Y"):
+        compiled().fit(X, Y[:4], verbose=0)
+
+
+def test_Y_of_the_wrong_width():
+    with pytest.raises(ValueError, match=r"Y must have shape \(m, 1\).*or \(m,\).*Y.shape=\(5, 2\)"):
+        compiled().fit(X, np.zeros((5, 2)), verbose=0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_inf_in_inputs(bad):
+    X_bad = X.copy()
+    X_bad[3, 1] = bad
+    with pytest.raises(ValueError, match=r"X contains NaN or inf \(first rows: \[3\]\)"):
+        compiled().fit(X_bad, Y, verbose=0)
+    Y_bad = Y.copy()
+    Y_bad[1, 0] = bad
+    with pytest.raises(ValueError, match=r"Y contains NaN or inf \(first rows: \[1\]\)"):
+        compiled().fit(X, Y_bad, verbose=0)
+
+
+def test_bce_labels_outside_zero_one():
+    with pytest.raises(ValueError, match=r"labels in \[0, 1\]. Received labels from -1 to 2"):
+        compiled().fit(X, np.array([0, 1, 2, -1, 1]), verbose=0)
+    # MSE accepts any real target
+    compiled(loss=MeanSquaredError()).fit(X, np.array([0, 1, 2, -1, 1]), verbose=0)
+
+
+def test_non_numeric_input():
+    with pytest.raises(ValueError, match="X must be an array of numbers"):
+        compiled().predict([["a", "b"]])
+
+
+@pytest.mark.parametrize("units", [0, -3, 2.5, True, "25"])
+def test_units_must_be_a_positive_integer(units):
+    with pytest.raises(ValueError, match=f"units must be a positive integer. Received: "
+                                         f"units={units!r}"):
+        Dense(units)
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(ValueError, match=r"Expected one of \['linear', 'relu', 'sigmoid'\].*"
+                                         r"activation='softmax'"):
+        Dense(3, activation="softmax")
+    with pytest.raises(ValueError, match=r"\['binary_crossentropy', 'mean_squared_error', 'mse'\]"
+                                         r".*loss='hinge'"):
+        Sequential([Dense(1)]).compile(loss="hinge")
+    with pytest.raises(ValueError, match=r"\['adam', 'rmsprop', 'sgd'\].*optimizer='adagrad'"):
+        Sequential([Dense(1)]).compile(loss="mse", optimizer="adagrad")
+
+
+def test_fit_and_evaluate_before_compile():
+    model = Sequential([Dense(1, "sigmoid")])
+    with pytest.raises(RuntimeError, match=r"call compile\(\) before fit\(\)"):
+        model.fit(X, Y)
+    with pytest.raises(RuntimeError, match=r"call compile\(\) before evaluate\(\)"):
+        model.evaluate(X, Y)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": -1}, "epochs must be an integer >= 0. Received: epochs=-1"),
+    ({"epochs": 2.5}, "epochs must be an integer >= 0. Received: epochs=2.5"),
+    ({"batch_size": 0}, "batch_size must be an integer >= 1. Received: batch_size=0"),
+])
+def test_fit_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compiled().fit(X, Y, verbose=0, **kwargs)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(learning_rate=-0.1), lambda: Adam(learning_rate=0),
+                                  lambda: SGD(learning_rate="fast")])
+def test_learning_rate_must_be_positive(make):
+    with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+        make()
+
+
+def test_set_weights_names_expected_shapes():
+    model = compiled()
+    with pytest.raises(ValueError, match=r"expects 4 arrays of shapes \[\(2, 4\), \(4,\), "
+                                         r"\(4, 1\), \(1,\)\]. Received 2 arrays"):
+        model.set_weights([np.zeros((2, 4)), np.zeros(4)])
+
+
+def test_input_must_come_first_and_no_empty_model():
+    with pytest.raises(ValueError, match="Input.*only be the first element"):
+        Sequential([Dense(3), Input((2,))])
+    with pytest.raises(ValueError, match="no layers"):
+        Sequential().predict(X)
+    with pytest.raises(ValueError, match="X has no examples"):
+        compiled().predict(np.zeros((0, 2)))
+
+
+def test_no_raw_numpy_error_for_mismatched_bce_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        BinaryCrossentropy()(np.zeros((4, 1)), np.zeros((3, 1)))
+
+
+@given(m=st.integers(1, 40), n=st.integers(1, 5), widths=st.lists(st.integers(1, 6), min_size=1,
+                                                                   max_size=3))
+def test_shapes_of_predictions_weights_and_gradients(m, n, widths):
+    model = Sequential([Dense(u, "relu") for u in widths], seed=0)
+    model.compile(loss="mse", optimizer=SGD())
+    rng = np.random.default_rng(m)
+    Xr, Yr = rng.normal(size=(m, n)), rng.normal(size=(m, widths[-1]))
+    assert model.predict(Xr).shape == (m, widths[-1])
+    shapes = [w.shape for w in model.get_weights()]
+    n_in = [n, *widths[:-1]]
+    assert shapes == [s for i, u in zip(n_in, widths, strict=True) for s in ((i, u), (u,))]
+    history = model.fit(Xr, Yr, epochs=2, batch_size=7, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert all(layer.dW.shape == layer.W.shape for layer in model.layers)
