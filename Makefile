@@ -16,7 +16,7 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/nncourse train-seed --out build/seed
+	$(BIN)/python -m nncourse.seed --out build/seed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .

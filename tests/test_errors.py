@@ -38,7 +38,8 @@ def test_X_and_Y_of_different_lengths():
 
 
 def test_Y_of_the_wrong_width():
-    with pytest.raises(ValueError, match=r"Y must have shape \(m, 1\).*or \(m,\).*Y.shape=\(5, 2\)"):
+    with pytest.raises(ValueError,
+                       match=r"Y must have shape \(m, 1\).*or \(m,\).*Y.shape=\(5, 2\)"):
         compiled().fit(X, np.zeros((5, 2)), verbose=0)
 
 

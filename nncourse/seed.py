@@ -1,0 +1,78 @@
+"""The seed notes' program, run with nnlib: the two 25-15-1 networks on the coffee data.
+
+    python -m nncourse.seed [--epochs 100] [--out build/seed]
+
+The notes' Keras code, with its missing commas put back, is
+    model = Sequential([Dense(units=25, activation="sigmoid"),
+                        Dense(units=15, activation="sigmoid"),
+                        Dense(units=1, activation="sigmoid")])
+    model.compile(loss=BinaryCrossentropy())     # optimizer: Keras's default, RMSprop(0.001)
+    model.fit(X, Y, epochs=100)                  # batch_size: Keras's default, 32
+and the same with relu in the two hidden layers. This runs both exactly so, prints the cost
+every 10 epochs and the final accuracy, and saves the two loss curves as a PNG.
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from nnlib import BinaryCrossentropy, Dense, Sequential, datasets
+
+SEED_NETWORKS = {
+    "sigmoid x3": "sigmoid",        # the notes' first network
+    "relu, relu, sigmoid": "relu",  # the notes' second: ReLU in the hidden layers
+}
+
+
+def seed_network(hidden_activation, seed=0, dtype="float64"):
+    """The notes' 25-15-1 network with the given hidden activation and a sigmoid output."""
+    return Sequential([Dense(units=25, activation=hidden_activation),
+                       Dense(units=15, activation=hidden_activation),
+                       Dense(units=1, activation="sigmoid")], seed=seed, dtype=dtype)
+
+
+def train_seed_networks(epochs=100, m=200, seed=0):
+    """Train both seed networks as the notes do; return {name: (model, history)}."""
+    X, Y = datasets.coffee_roasting(m=m, seed=seed)
+    results = {}
+    for name, hidden in SEED_NETWORKS.items():
+        model = seed_network(hidden, seed=seed)
+        model.compile(loss=BinaryCrossentropy())
+        history = model.fit(X, Y, epochs=epochs, verbose=0, seed=seed)
+        results[name] = (model, history)
+    return X, Y, results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="nncourse train-seed", description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=Path("build/seed"))
+    args = parser.parse_args(argv)
+
+    X, Y, results = train_seed_networks(epochs=args.epochs)
+    print(f"Coffee-roasting data: m = {len(X)} examples, 2 features, "
+          f"{int(Y.sum())} good roasts. Loss: BinaryCrossentropy, optimizer: RMSprop(0.001), "
+          f"batch_size 32.\n")
+    names = list(results)
+    print(f"{'epoch':>5}  " + "  ".join(f"{name:>20}" for name in names))
+    for epoch in [1, *range(10, args.epochs + 1, 10)]:
+        costs = [results[name][1].history["loss"][epoch - 1] for name in names]
+        print(f"{epoch:>5}  " + "  ".join(f"{c:>20.4f}" for c in costs))
+    print()
+    for name, (model, _) in results.items():
+        accuracy = np.mean((model.predict(X) > 0.5) == Y)
+        print(f"final accuracy, {name:<20} {accuracy:.1%}")
+
+    from nnlib.plotting import plot_loss_curves
+
+    figure = plot_loss_curves([history for _, history in results.values()], labels=names)
+    figure.axes[0].set_title(f"The seed's networks on the coffee data ({args.epochs} epochs)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "loss_curves.png"
+    figure.savefig(path, dpi=100)
+    print(f"\nLoss curves written to {path}")
+
+
+if __name__ == "__main__":
+    main()
