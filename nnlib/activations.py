@@ -16,7 +16,8 @@ def sigmoid(Z):
     """
     Z = np.asarray(Z)
     e = np.exp(-np.abs(Z))  # in (0, 1]: never overflows
-    return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    r = 1.0 / (1.0 + e)
+    return np.where(Z >= 0, r, e * r)
 
 
 def sigmoid_prime(Z):

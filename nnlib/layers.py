@@ -79,15 +79,18 @@ class Dense:
         self.A = self.g(self.Z)
         return self.A
 
-    def backward(self, dA):
+    def backward(self, dA, need_dX=True):
         """Given dA = dJ/dA (m, units): fill dW, db and return dX = dJ/dX (m, n_in)."""
-        return self.backward_from_z(dA * self.g_prime(self.Z))
+        return self.backward_from_z(dA * self.g_prime(self.Z), need_dX)
 
-    def backward_from_z(self, dZ):
-        """As `backward`, starting from dZ = dJ/dZ (used when the loss is taken from Z)."""
+    def backward_from_z(self, dZ, need_dX=True):
+        """As `backward`, starting from dZ = dJ/dZ (used when the loss is taken from Z).
+
+        need_dX=False skips dX, which the first layer's caller has no use for.
+        """
         np.matmul(self.X.T, dZ, out=self.dW)
-        np.sum(dZ, axis=0, out=self.db)
-        return dZ @ self.W.T
+        dZ.sum(axis=0, out=self.db)
+        return dZ @ self.W.T if need_dX else None
 
     def __repr__(self):
         return f"Dense(units={self.units}, activation={self.activation!r})"

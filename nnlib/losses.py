@@ -46,12 +46,16 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
     """
     Y, Y_hat = _as_pair(y_true, y_pred)
     if from_logits:
-        Z = Y_hat
-        L = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
+        L = bce_from_logits_elementwise(Y, Y_hat)
     else:
         F = np.clip(Y_hat, EPSILON, 1 - EPSILON)
         L = -(Y * np.log(F) + (1 - Y) * np.log(1 - F))
     return L.mean(axis=-1)
+
+
+def bce_from_logits_elementwise(Y, Z):
+    """max(z, 0) - z*y + log(1 + exp(-|z|)) for arrays Y, Z of one shape (no checks)."""
+    return np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
 
 
 def mean_squared_error(y_true, y_pred):

@@ -105,40 +105,47 @@ class Sequential:
         _check_count("batch_size", 32 if batch_size is None else batch_size, minimum=1)
         batch_size = 32 if batch_size is None else int(batch_size)
         rng = self.rng if seed is None else np.random.default_rng(seed)
+        history = History()
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence shows as NaN, below
+            for epoch in range(epochs):
+                if shuffle:
+                    order = rng.permutation(len(X))
+                    cost, bad_batch = self._train_epoch(X[order], Y[order], batch_size)
+                else:
+                    cost, bad_batch = self._train_epoch(X, Y, batch_size)
+                history.epoch.append(epoch)
+                history.history["loss"].append(cost)
+                if verbose:
+                    print(f"Epoch {epoch + 1}/{epochs} - loss: {cost:.4f}")
+                if bad_batch is not None:
+                    warnings.warn(
+                        f"Epoch {epoch + 1}, batch {bad_batch}: the loss became {cost}, so "
+                        "training stopped (as Keras's TerminateOnNaN does). The steps are "
+                        "probably too large: try a smaller learning_rate, or scale the features.",
+                        RuntimeWarning, stacklevel=2,
+                    )
+                    break
+        return history
+
+    def _train_epoch(self, X, Y, batch_size):
+        """One pass of mini-batch steps over (X, Y) in order; batches are views, not copies.
+
+        Returns (cost, None), the size-weighted mean of the batch costs, or (cost, k) when
+        batch k's cost is NaN or infinite (no step is taken from it).
+        """
         params = [p for layer in self.layers for p in layer.params]
         grads = [g for layer in self.layers for g in layer.grads]
-        m = len(X)
-        history = History()
-        for epoch in range(epochs):
-            if shuffle:
-                order = rng.permutation(m)
-                X_epoch, Y_epoch = X[order], Y[order]  # one copy per epoch; batches are views
-            else:
-                X_epoch, Y_epoch = X, Y
-            total = 0.0
-            for start in range(0, m, batch_size):
-                Xb, Yb = X_epoch[start:start + batch_size], Y_epoch[start:start + batch_size]
-                with np.errstate(over="ignore", invalid="ignore"):  # a diverging run -> NaN
-                    self._forward(Xb)
-                    cost = self._cost(Yb)
-                    if not math.isfinite(cost):
-                        break
-                    self._backward(Yb)
-                    self.optimizer.step(params, grads)
-                total += cost * len(Xb)
-            history.epoch.append(epoch)
-            history.history["loss"].append(total / m if math.isfinite(cost) else cost)
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs} - loss: {history.history['loss'][-1]:.4f}")
+        total = 0.0
+        for k, start in enumerate(range(0, len(X), batch_size), start=1):
+            Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
+            self._forward(Xb)
+            cost = self._cost(Yb)
             if not math.isfinite(cost):
-                warnings.warn(
-                    f"Epoch {epoch + 1}, batch {start // batch_size + 1}: the loss became "
-                    f"{cost}, so training stopped (as Keras's TerminateOnNaN does). The steps "
-                    "are probably too large: try a smaller learning_rate, or scale the features.",
-                    RuntimeWarning, stacklevel=2,
-                )
-                break
-        return history
+                return cost, k
+            self._backward(Yb)
+            self.optimizer.step(params, grads)
+            total += cost * len(Xb)
+        return total / len(X), None
 
     def predict(self, X):
         """The network's output for X (m, n_features): shape (m, units of the last layer)."""
@@ -169,7 +176,8 @@ class Sequential:
         """The cost of the last forward pass against labels Y (m, units)."""
         last = self.layers[-1]
         if self._bce_from_logit:
-            return float(np.mean(losses.binary_crossentropy(Y, last.Z, from_logits=True)))
+            L = losses.bce_from_logits_elementwise(Y, last.Z)
+            return float(L.sum() / L.size)
         return self.loss(Y, last.A)
 
     def _backward(self, Y):
@@ -179,9 +187,9 @@ class Sequential:
             dZ = (last.A - Y) / Y.size  # d/dz of the logit form of BCE: sigmoid(z) - y
         else:
             dZ = self.loss.gradient(Y, last.A) * last.g_prime(last.Z)
-        dA = last.backward_from_z(dZ)
-        for layer in reversed(self.layers[:-1]):
-            dA = layer.backward(dA)
+        dA = last.backward_from_z(dZ, need_dX=len(self.layers) > 1)
+        for i in range(len(self.layers) - 2, -1, -1):
+            dA = self.layers[i].backward(dA, need_dX=i > 0)
 
     # ---------------------------------------------------------------- checks
 
