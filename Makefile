@@ -22,5 +22,8 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/training.py --out benchmarks/results
+
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,29 @@
+"""The benchmark scripts run, and the three implementations they time compute the same thing."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parity
+def test_training_benchmark_quick_run(tmp_path):
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "training.py"), "--quick", "--repeats", "1",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+        env={"MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+             "PATH": ""},
+    )
+    rows = [line for line in (tmp_path / "training.md").read_text().splitlines()
+            if line.startswith("| ") and line[2].isalpha() and "network" not in line]
+    assert len(rows) == 4, run.stdout
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        nnlib_vs_floor, nnlib_vs_keras = float(cells[-2]), float(cells[-1])
+        assert nnlib_vs_floor < 1e-12  # the inline floor trains exactly the same network
+        assert nnlib_vs_keras < 1e-5   # Keras in float32
+    assert (tmp_path / "training.png").stat().st_size > 0
