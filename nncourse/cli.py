@@ -1,6 +1,9 @@
 """The course tool: `nncourse <command>`.
 
+    nncourse train-seed [--epochs 100] [--out build/seed]
     nncourse parity [--epochs 100] [--out build/parity] [--dtype both] [--keras-input dataset]
+    nncourse release [--lesson L ...]
+    nncourse grade SUBMISSIONS [--lesson L ...] [--jobs N] [--out DIR] [--db-url URL]
 
 Each command is two small functions: `add_<command>(subparsers)` declares its arguments and
 `run_<command>(args)` runs it and returns the exit code. Heavy imports (TensorFlow) happen
@@ -41,7 +44,87 @@ def run_parity(args):
     return 0 if all(c.agrees for c in comparisons) else 1
 
 
-COMMANDS = [add_parity]
+def add_train_seed(subparsers):
+    parser = subparsers.add_parser(
+        "train-seed", help="train the seed notes' two networks with nnlib (the first demo)")
+    parser.add_argument("--epochs", type=_positive_int, default=100)
+    parser.add_argument("--out", type=Path, default=Path("build/seed"))
+    parser.set_defaults(run=run_train_seed)
+
+
+def run_train_seed(args):
+    from nncourse import seed
+
+    seed.main(["--epochs", str(args.epochs), "--out", str(args.out)])
+    return 0
+
+
+def add_release(subparsers):
+    parser = subparsers.add_parser(
+        "release", help="regenerate lessons/ from solutions/ with nbgrader, and check it")
+    parser.add_argument("--lesson", action="append", dest="lessons", metavar="L",
+                        help="only this lesson (repeatable; default: all)")
+    parser.set_defaults(run=run_release)
+
+
+def run_release(args):
+    from nncourse.release import release
+
+    for path in release(args.lessons):
+        print(f"released {path} (no solution code, no hidden test)")
+    return 0
+
+
+def add_grade(subparsers):
+    parser = subparsers.add_parser(
+        "grade", help="autograde a class with nbgrader, in parallel, and write feedback",
+        description="Grade every submission in SUBMISSIONS (nbgrader's <student>/<lesson>/ "
+                    "layout, or a folder or .zip of <student>_<lesson>.ipynb files) with the "
+                    "real nbgrader autograde, each on a sandboxed kernel; write the gradebook, "
+                    "grades.csv, one HTML feedback report per student and lesson, and a "
+                    "figure of the class's score per exercise.")
+    parser.add_argument("submissions", type=Path)
+    parser.add_argument("--lesson", action="append", dest="lessons", metavar="L",
+                        help="only this lesson (repeatable; default: all)")
+    parser.add_argument("--jobs", type=_positive_int, default=None,
+                        help="students graded at once (default: the number of cores)")
+    parser.add_argument("--out", type=Path, default=Path("build/grading"))
+    parser.add_argument("--db-url", default=None,
+                        help="gradebook as an SQLAlchemy URL (default: OUT/gradebook.db)")
+    parser.add_argument("--timeout", type=_positive_int, default=30,
+                        help="seconds a cell may run (default: 30)")
+    parser.set_defaults(run=run_grade)
+
+
+def run_grade(args):
+    import time
+
+    from nncourse.feedback import export_grades, generate_feedback
+    from nncourse.grading import grade_class, lessons_in
+    from nncourse.report import class_table, exercise_figure
+
+    start = time.perf_counter()
+    results, skipped, course = grade_class(args.submissions, args.out, lessons=args.lessons,
+                                           jobs=args.jobs, db_url=args.db_url,
+                                           timeout=args.timeout)
+    lessons = args.lessons or lessons_in()
+    out = args.out.resolve()
+    csv = export_grades(course, out / "grades.csv")
+    reports = generate_feedback(course, sorted({r.lesson for r in results}))
+    figure = exercise_figure(results, out / "exercises.png") if results else None
+    print()
+    print(class_table(results, lessons))
+    for item in skipped:
+        print(f"not graded: {item.path}: {item.reason}")
+    print(f"\n{len(results)} notebooks graded in {time.perf_counter() - start:.1f} s")
+    print(f"grades: {csv}")
+    print(f"feedback: {len(reports)} reports in {course / 'feedback'}")
+    if figure:
+        print(f"figure: {figure}")
+    return 0
+
+
+COMMANDS = [add_train_seed, add_parity, add_release, add_grade]
 
 
 def build_parser():

@@ -1,0 +1,115 @@
+"""Build the sample class in examples/class/ from the released lessons, and its expected grades.
+
+    python examples/make_class.py
+
+Each student starts from the released notebook, as a real student does, and fills in some
+exercises: with the instructor's solution, with a wrong answer from
+tests/fixtures/wrong_answers/ (whose `loses` lists the test cells it must lose), or not at
+all. So the expected score of every test cell is known without grading anything: full points,
+except 0 for the cells of an unanswered exercise and the cells a wrong answer loses.
+The expected grades are written to examples/expected_grades.json.
+"""
+
+import json
+import re
+import runpy
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASS = ROOT / "examples" / "class"
+ENDLESS = "while True:  # waiting for something that never happens\n    pass\n\n"
+
+# student -> lesson -> {solution cell grade_id: "solution" | wrong answer name | "endless"}
+# ("all" answers every exercise of the lesson with the solution); flat=True hands the files
+# in as <student>_<lesson>.ipynb, as learning platforms export them.
+STUDENTS = {
+    "ada": {"lessons": {lesson: "all" for lesson in
+                        ("01_loss_and_cost", "02_training_a_network", "03_activation_functions",
+                         "04_why_nonlinearity")}},
+    "ben": {"lessons": {"01_loss_and_cost": {}, "02_training_a_network": {}}},  # blank
+    "cleo": {"lessons": {"01_loss_and_cost": {"binary_crossentropy": "solution",
+                                              "mean_squared_error": "solution"}}},
+    "dan": {"lessons": {
+        "01_loss_and_cost": {"binary_crossentropy": "bce_no_minus_sign",
+                             "mean_squared_error": "solution", "cost": "cost_divides_by_size"},
+        "02_training_a_network": {"dense_forward": "forward_no_bias",
+                                  "dense_backward": "solution",
+                                  "gradient_descent_step": "solution", "train": "solution"}}},
+    "eve": {"flat": True, "lessons": {"03_activation_functions": {
+        "sigmoid": "solution", "sigmoid_prime": "solution", "relu": "endless",
+        "relu_prime": "solution", "choose_output": "solution"}}},
+    "finn": {"flat": True, "lessons": {"01_loss_and_cost": {
+        "binary_crossentropy": "bce_calls_nnlib", "mean_squared_error": "solution",
+        "cost": "cost_calls_nnlib"}}},
+}
+
+
+def meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def exercises(notebook):
+    """{solution grade_id: [grade_ids of its test cells]}, in order."""
+    result, current = {}, None
+    for cell in notebook.cells:
+        if meta(cell).get("solution"):
+            current = result.setdefault(meta(cell)["grade_id"], [])
+        elif meta(cell).get("grade") and current is not None:
+            current.append(meta(cell)["grade_id"])
+    return result
+
+
+def solution_code(source):
+    """A solution cell as a student would have written it: without nbgrader's markers."""
+    return re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source, flags=re.M)
+
+
+def build(student, lesson, answers):
+    """(the student's notebook, {grade_id: expected points}) for one lesson."""
+    solution = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", 4)
+    notebook = nbformat.read(ROOT / "lessons" / lesson / f"{lesson}.ipynb", 4)
+    fixture = ROOT / "tests" / "fixtures" / "wrong_answers" / f"{lesson}.py"
+    wrong = {a["name"]: a for a in runpy.run_path(str(fixture))["WRONG_ANSWERS"]}
+    cells_of = exercises(solution)
+    if answers == "all":
+        answers = dict.fromkeys(cells_of, "solution")
+    code = {meta(c)["grade_id"]: solution_code(c.source) for c in solution.cells
+            if meta(c).get("solution")}
+    lost = set()
+    for exercise, tests in cells_of.items():
+        answer = answers.get(exercise)
+        if answer is None:
+            lost |= set(tests)  # left as released: raise NotImplementedError()
+        elif answer == "endless":
+            code[exercise] = ENDLESS + code[exercise]  # times out: the function never exists
+            lost |= set(tests)
+        elif answer != "solution":
+            code[exercise] = wrong[answer]["source"]
+            lost |= set(wrong[answer]["loses"])
+    for cell in notebook.cells:
+        grade_id = meta(cell).get("grade_id")
+        if meta(cell).get("solution") and answers.get(grade_id) is not None:
+            cell.source = code[grade_id]
+    expected = {meta(c)["grade_id"]: 0 if meta(c)["grade_id"] in lost else meta(c)["points"]
+                for c in solution.cells if meta(c).get("grade")}
+    return notebook, expected
+
+
+def main():
+    expected = {}
+    for student, plan in STUDENTS.items():
+        for lesson, answers in plan["lessons"].items():
+            notebook, cells = build(student, lesson, answers)
+            expected.setdefault(student, {})[lesson] = cells
+            path = (CLASS / f"{student}_{lesson}.ipynb" if plan.get("flat")
+                    else CLASS / student / lesson / f"{lesson}.ipynb")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, path)
+    (ROOT / "examples" / "expected_grades.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {sum(len(p['lessons']) for p in STUDENTS.values())} notebooks in {CLASS}")
+
+
+if __name__ == "__main__":
+    main()

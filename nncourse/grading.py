@@ -1,0 +1,249 @@
+"""Grade a class: the real `nbgrader autograde`, one student and lesson at a time, in parallel.
+
+nbgrader has no parallel autograde, and SQLite does not take concurrent writers well, so:
+1. The course is set up once in OUT/course: the lessons' sources are copied there and
+   `nbgrader generate_assignment` records them in the gradebook (OUT/gradebook.db, or any
+   SQLAlchemy URL) and in a private template gradebook.
+2. Each (student, lesson) is graded by a worker process in its own folder
+   OUT/work/<student>/<lesson>, with its own copy of the template gradebook: the submission
+   is repaired (nncourse.repair), then `nbgrader autograde` runs it on a sandboxed kernel
+   (nncourse.sandbox). Workers share nothing, so the order and the number of jobs cannot
+   change a grade.
+3. The main process alone writes the class gradebook: it copies each worker's scores into it,
+   in a fixed order, and copies the autograded notebooks into OUT/course/autograded.
+4. `nbgrader generate_feedback` and `nbgrader export` then run on the class gradebook.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from nncourse.repair import read_submission, repair
+from nncourse.sandbox import KERNEL_DIED, bubblewrap
+from nncourse.submissions import find_submissions
+
+ROOT = Path(__file__).resolve().parents[1]
+CELL_TIMEOUT_S = 30
+WORKER_TIMEOUT_S = 600  # a whole notebook; per-cell timeouts normally end things far earlier
+COURSE_ID = "nncourse"
+
+
+def lessons_in(root=ROOT):
+    """The lessons: folders solutions/<lesson>/<lesson>.ipynb, sorted."""
+    return sorted(p.parent.name for p in (root / "solutions").glob("*/*.ipynb")
+                  if p.stem == p.parent.name)
+
+
+@dataclass
+class Result:
+    """One student's grade for one lesson, and what the instructor should look at."""
+    student: str
+    lesson: str
+    scores: dict = field(default_factory=dict)  # grade_id -> (score, max_score)
+    flags: list = field(default_factory=list)
+
+    @property
+    def score(self):
+        return sum(s for s, _ in self.scores.values())
+
+    @property
+    def max_score(self):
+        return sum(m for _, m in self.scores.values())
+
+
+def _nbgrader(args, cwd, timeout=None):
+    """Run nbgrader (the one beside this Python) in `cwd`; return the finished process."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _write_config(course, db_url, extra=""):
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+        f"c.CourseDirectory.db_url = {db_url!r}\n"
+        "c.CourseDirectory.source_directory = 'source'\n"
+        "c.CourseDirectory.release_directory = 'release'\n" + extra)
+
+
+def set_up_course(out, lessons, db_url):
+    """OUT/course with the lessons generated into the class and the template gradebooks."""
+    course = out / "course"
+    for lesson in lessons:
+        shutil.copytree(ROOT / "solutions" / lesson, course / "source" / lesson)
+    template = out / "template.db"
+    urls = [f"sqlite:///{template}"]
+    if db_url != f"sqlite:///{out / 'gradebook.db'}":
+        urls.append(db_url)  # another database: generate into it too
+    for url in urls:
+        _write_config(course, url)
+        for lesson in lessons:
+            done = _nbgrader(["generate_assignment", lesson, "--force"], course)
+            if done.returncode != 0:
+                raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n"
+                                   f"{done.stderr[-2000:]}")
+    if len(urls) == 1:
+        shutil.copy(template, out / "gradebook.db")  # the same as generating it again
+    _write_config(course, db_url)
+    return course
+
+
+# nbgrader's autograde steps, with Execute replaced by the sandboxed, resilient one.
+WORKER_CONFIG = """
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
+                                    LimitOutput, SaveAutoGrades)
+from nncourse.sandbox import ResilientExecute
+c.Autograde.autograde_preprocessors = [
+    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata]
+c.Execute.timeout = {timeout}
+c.SandboxedKernelManager.hidden = {hidden!r}
+c.SandboxedKernelManager.readable = {readable!r}
+"""
+
+
+def grade_one(submission, out, hidden, timeout=CELL_TIMEOUT_S):
+    """Grade one submission in its own folder; return a Result (never raises for bad input)."""
+    student, lesson = submission.student, submission.lesson
+    result = Result(student, lesson)
+    work = out / "work" / student / lesson
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "submitted" / student / lesson).mkdir(parents=True)
+    shutil.copy(out / "template.db", work / "gradebook.db")
+    released = nbformat.read(out / "course" / "release" / lesson / f"{lesson}.ipynb", 4)
+    notebook, problem = read_submission(submission.path)
+    if notebook is None:
+        result.flags.append(problem)
+        notebook = released  # graded as if blank: every test fails, nothing crashes
+    else:
+        notebook, notes = repair(notebook, released)
+        result.flags.extend(notes)
+    nbformat.write(notebook, work / "submitted" / student / lesson / f"{lesson}.ipynb")
+    _write_config(work, f"sqlite:///{work / 'gradebook.db'}", extra=WORKER_CONFIG.format(
+        timeout=timeout, hidden=sorted({str(ROOT), str(out), *hidden}),
+        readable=[str(ROOT / "nnlib"), str(ROOT / "nncourse")]))
+    try:
+        done = _nbgrader(["autograde", lesson, "--student", student, "--force"], work,
+                         timeout=WORKER_TIMEOUT_S)
+        if done.returncode != 0:
+            result.flags.append("nbgrader could not grade this notebook: "
+                                + _last_error(done.stderr))
+    except subprocess.TimeoutExpired:
+        result.flags.append(f"grading took longer than {WORKER_TIMEOUT_S} s and was stopped")
+    result.scores = _scores(work / "gradebook.db", lesson, student)
+    autograded = work / "autograded" / student / lesson / f"{lesson}.ipynb"
+    if autograded.exists():
+        result.flags.extend(_flags_from_outputs(nbformat.read(autograded, 4)))
+    return result
+
+
+def _last_error(stderr):
+    lines = [line for line in stderr.splitlines() if "ERROR" in line or "Error" in line]
+    return (lines[-1] if lines else stderr.strip()[-300:]).strip()
+
+
+def _scores(db_path, lesson, student):
+    """{grade_id: (score, max_score)} from a gradebook; 0 for anything not graded."""
+    with Gradebook(f"sqlite:///{db_path}", COURSE_ID) as gb:
+        assignment = gb.find_assignment(lesson)
+        scores = {}
+        for notebook in assignment.notebooks:
+            for cell in notebook.grade_cells:
+                try:
+                    grade = gb.find_grade(cell.name, notebook.name, lesson, student)
+                    score = grade.score or 0.0
+                except Exception:  # no submission recorded: nbgrader failed before grading
+                    score = 0.0
+                scores[cell.name] = (float(score), float(cell.max_score))
+    return scores
+
+
+# The instructor's flags, read from the errors in the graded notebook.
+_FLAG_PATTERNS = [
+    ("CellTimeoutError", "a cell ran longer than the time limit (an endless loop?)"),
+    (KERNEL_DIED, "the kernel died in a cell (os._exit, a crash, or memory)"),
+    ("MemoryError", "a cell ran out of memory"),
+    ("called nnlib", "an answer called nnlib instead of computing the result: review"),
+    ("were replaced after the lesson started", "NumPy or nnlib was patched: review"),
+    ("which would switch this check off", "an answer tried to switch off the tests' checks: "
+     "review"),
+]
+
+
+def _flags_from_outputs(notebook):
+    flags = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text = json.dumps(output)
+            for needle, flag in _FLAG_PATTERNS:
+                if needle in text and flag not in flags:
+                    flags.append(flag)
+            if output.get("output_type") == "stream" and "truncated" in output.get("text", ""):
+                if "very long output (truncated)" not in flags:
+                    flags.append("very long output (truncated)")
+    return flags
+
+
+def record(gb, result, out):
+    """Copy a worker's scores into the class gradebook and its notebook into the course."""
+    gb.update_or_create_student(result.student)
+    gb.update_or_create_submission(result.lesson, result.student)
+    for notebook in gb.find_assignment(result.lesson).notebooks:
+        for cell in notebook.grade_cells:
+            grade = gb.find_grade(cell.name, notebook.name, result.lesson, result.student)
+            grade.auto_score = result.scores.get(cell.name, (0.0, 0.0))[0]
+            grade.manual_score = None
+            grade.needs_manual_grade = False
+    gb.db.commit()
+    source = out / "work" / result.student / result.lesson / "autograded" / result.student / \
+        result.lesson
+    target = out / "course" / "autograded" / result.student / result.lesson
+    shutil.rmtree(target, ignore_errors=True)
+    if source.exists():
+        shutil.copytree(source, target)
+
+
+def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_TIMEOUT_S,
+                progress=print):
+    """Grade every submission under `source`; return (results, skipped files, course dir)."""
+    out = Path(out).resolve()
+    lessons = lessons or lessons_in()
+    unknown = sorted(set(lessons) - set(lessons_in()))
+    if unknown:
+        raise ValueError(f"Unknown lesson(s) {unknown}; expected some of {lessons_in()}")
+    shutil.rmtree(out, ignore_errors=True)  # grading twice gives the same gradebook
+    out.mkdir(parents=True)
+    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    submissions, skipped = find_submissions(source, lessons, unpack_to=out / "unpacked")
+    if bubblewrap() is None:
+        progress("warning: bubblewrap (bwrap) is not installed, so student code runs without "
+                 "the file-system and network sandbox (memory limit only).")
+    course = set_up_course(out, lessons, db_url)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    hidden = [str(Path(source).resolve())]
+    results, failures = {}, 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is its own nbgrader process
+        futures = {pool.submit(grade_one, s, out, hidden, timeout): s for s in submissions}
+        for done, future in enumerate(as_completed(futures), start=1):
+            result = future.result()
+            results[(result.student, result.lesson)] = result
+            failures += bool(result.flags)
+            progress(f"[{done}/{len(submissions)}] {result.student} {result.lesson}: "
+                     f"{result.score:g}/{result.max_score:g}"
+                     f"{'  (flagged)' if result.flags else ''}   flagged so far: {failures}")
+    ordered = [results[key] for key in sorted(results)]
+    with Gradebook(db_url, COURSE_ID) as gb:
+        for result in ordered:
+            record(gb, result, out)
+    return ordered, skipped, course
