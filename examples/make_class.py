@@ -27,7 +27,7 @@ ENDLESS = "while True:  # waiting for something that never happens\n    pass\n\n
 STUDENTS = {
     "ada": {"lessons": {lesson: "all" for lesson in
                         ("01_loss_and_cost", "02_training_a_network", "03_activation_functions",
-                         "04_why_nonlinearity")}},
+                         "04_why_nonlinearity", "05_tensorflow_side_by_side")}},
     "ben": {"lessons": {"01_loss_and_cost": {}, "02_training_a_network": {}}},  # blank
     "cleo": {"lessons": {"01_loss_and_cost": {"binary_crossentropy": "solution",
                                               "mean_squared_error": "solution"}}},
@@ -107,7 +107,8 @@ def main():
                     else CLASS / student / lesson / f"{lesson}.ipynb")
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, path)
-    (ROOT / "examples" / "expected_grades.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    text = json.dumps(expected, indent=1, sort_keys=True) + "\n"
+    (ROOT / "examples" / "expected_grades.json").write_text(text)
     print(f"wrote {sum(len(p['lessons']) for p in STUDENTS.values())} notebooks in {CLASS}")
 
 

@@ -5,12 +5,25 @@
 
 `compare` runs the learner's function and nnlib's function on copies of the same inputs and
 raises AssertionError with a message that shows the inputs, the expected value (nnlib's) and
-the value that came back. Three rules make it hard to pass without a right answer:
+the value that came back. When the expected value comes from nnlib objects (a layer, a model,
+an optimizer), `build` makes them from the original classes, `call` runs the learner's code,
+and `same` compares what came back, one value or several named ones:
 
-- Expected values come from the *original* nnlib functions, captured when this module is
-  first imported (each lesson imports it in its first, locked cell, before any learner code
-  runs). Every check first verifies that no attribute of NumPy or of an nnlib module has been
-  replaced since, and names what was.
+    model = check.build("nnlib.model.Sequential", [check.build("nnlib.layers.Dense", 1)])
+    model.set_weights([W, b])
+    got = check.call(linear_unit, X, W, b)
+    check.same("linear_unit(X, W, b)", got, model.predict(X), source="nnlib's predict")
+
+Three rules make it hard to pass without a right answer:
+
+- Expected values come from the *original* nnlib functions and classes, captured when this
+  module is first imported (each lesson imports it in its first, locked cell, before any
+  learner code runs). Every check first verifies (`untouched`) that nothing has been replaced
+  since: no attribute of NumPy (and of `numpy.random` and `numpy.linalg`, which nnlib uses)
+  or of an nnlib module, no attribute of a class defined in nnlib (its methods and
+  properties, e.g. `nnlib.layers.Dense.forward`), and no entry of a dict that an nnlib module
+  holds (the registries `ACTIVATIONS`, `INITIALIZERS`, `LOSSES`, `OPTIMIZERS`); it names what
+  was.
 - The learner's function runs under a profiler (`sys.setprofile`) that fails the check if any
   code from the nnlib package runs inside it, however nnlib was imported or aliased.
 - A warning raised inside the learner's function, or a change it makes to its inputs, fails
@@ -34,24 +47,68 @@ import nnlib
 for _module in pkgutil.iter_modules(nnlib.__path__):
     importlib.import_module(f"nnlib.{_module.name}")
 
-_WATCHED = [np] + [m for name, m in sorted(sys.modules.items()) if name.split(".")[0] == "nnlib"]
+_NNLIB_MODULES = [m for name, m in sorted(sys.modules.items()) if name.split(".")[0] == "nnlib"]
+_WATCHED = [np, np.linalg, np.random] + _NNLIB_MODULES  # nnlib uses np.random and np.linalg
 # module -> {attribute name: original object}, for every non-dunder attribute
 _ORIGINALS = {m: {k: v for k, v in vars(m).items() if not k.startswith("__")} for m in _WATCHED}
+# every class defined in an nnlib module -> its __dict__ as imported (methods, properties, ...)
+_CLASSES = {c: dict(vars(c)) for m in _NNLIB_MODULES for c in vars(m).values()
+            if isinstance(c, type) and c.__module__ == m.__name__}
+# "nnlib.activations.ACTIVATIONS" -> (the dict, its entries as imported), for every dict an
+# nnlib module holds: the registries that map names to activations, losses, optimizers, ...
+_REGISTRIES = {f"{m.__name__}.{k}": (v, dict(v)) for m in _NNLIB_MODULES
+               for k, v in vars(m).items() if type(v) is dict and not k.startswith("__")}
+# (how an entry is named, the live namespace, its entries as imported, whether an added entry
+# counts as a change). Modules gain attributes legitimately (NumPy loads submodules lazily);
+# classes and registries do not, except for what Python itself caches on a class.
+_NAMESPACES = (
+    [(f"{m.__name__}.{{}}", vars(m), attrs, False) for m, attrs in _ORIGINALS.items()]
+    + [(f"{c.__module__}.{c.__qualname__}.{{}}", vars(c), attrs, True)
+       for c, attrs in _CLASSES.items()]
+    + [(f"{name}[{{!r}}]", d, items, True) for name, (d, items) in _REGISTRIES.items()])
+_PYTHON_CACHES = {"__slotnames__",  # set by copy.deepcopy and pickle
+                  "__annotations__"}  # set by reading it
+
+
+def _from_notebook(value):
+    """Whether value (or the function inside a property, a staticmethod, a registry's tuple)
+    was defined in the notebook, module `__main__`."""
+    if isinstance(value, tuple):
+        return any(_from_notebook(v) for v in value)
+    if isinstance(value, property):
+        value = value.fget
+    elif isinstance(value, staticmethod | classmethod):
+        value = value.__func__
+    return getattr(value, "__module__", None) == "__main__"
+
+
+# entries that were already replaced by notebook code when this module was imported
+_REPLACED_BEFORE = [label.format(k) for label, _, attrs, _ in _NAMESPACES
+                    for k, v in attrs.items() if _from_notebook(v)]
 _NNLIB_DIR = os.path.dirname(os.path.abspath(nnlib.__file__)) + os.sep
 _BY_NAME = {m.__name__: attrs for m, attrs in _ORIGINALS.items()}
 _MISSING = object()
 
 
 def untouched():
-    """Check that no attribute of NumPy or of an nnlib module has been replaced or deleted.
+    """Check that NumPy and nnlib are as they were when this module was imported.
 
-    Replaced means: a different object than when this module was imported, or, for changes
-    made before that, an object defined in the notebook (module `__main__`). Raises
-    AssertionError naming each replaced attribute (e.g. `numpy.log`).
+    Looks at every attribute of NumPy (numpy, numpy.random, numpy.linalg) and of the nnlib
+    modules, every attribute of a class defined in nnlib, and every entry of a dict held by
+    an nnlib module (the registries). Changed means: replaced by a different object or
+    deleted; for classes and registries also added (a method that shadows an inherited one,
+    a new registry name); and, for changes made before this module was imported, an object
+    defined in the notebook (module `__main__`). Raises AssertionError naming each change
+    (e.g. `numpy.log`, `nnlib.layers.Dense.forward`, `nnlib.activations.ACTIVATIONS['relu']`).
+    Takes well under a millisecond: every check calls it.
     """
-    replaced = [f"{m.__name__}.{name}" for m, attrs in _ORIGINALS.items()
-                for name, value in attrs.items() if vars(m).get(name, _MISSING) is not value
-                or getattr(value, "__module__", None) == "__main__"]
+    replaced = [label.format(key) for label, live, attrs, _ in _NAMESPACES
+                for key, value in attrs.items() if live.get(key, _MISSING) is not value]
+    for label, live, attrs, strict in _NAMESPACES:
+        if strict and len(live) != len(attrs):
+            replaced += [f"{label.format(key)} (added)"
+                         for key in sorted(live.keys() - attrs.keys() - _PYTHON_CACHES)]
+    replaced += [name for name in _REPLACED_BEFORE if name not in replaced]
     if replaced:
         raise AssertionError(
             f"These were replaced in this kernel: {', '.join(replaced)}. The tests "
@@ -69,16 +126,37 @@ def reference(name, *args):
     return _BY_NAME[module][attr](*copy.deepcopy(args))
 
 
+def build(name, *args, **kwargs):
+    """An nnlib object made by the original class `name`, for a test's expected values.
+
+        layer = check.build("nnlib.layers.Dense", 3, "sigmoid")
+        model = check.build("nnlib.model.Sequential", [layer], seed=0)
+
+    Checks `untouched()` first, so the class's methods and the registries its constructor
+    reads are nnlib's as installed: what the object computes is the reference. The constructor
+    gets deep copies of args and kwargs. Give it only objects made by `build` (layers for a
+    Sequential; a loss and an optimizer for `compile`), never objects from the notebook.
+    """
+    untouched()
+    module, _, attr = name.rpartition(".")
+    cls = _BY_NAME.get(module, {}).get(attr)
+    if not (isinstance(cls, type) and cls in _CLASSES):
+        raise ValueError(f"check.build makes objects of nnlib's classes, such as "
+                         f"'nnlib.layers.Dense'. Received: {name!r}")
+    return cls(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+
 def call(fn, *args, allow=()):
     """Return the learner's fn(*args), run on deep copies of args.
 
-    Raises AssertionError if nnlib code ran during the call (except inside the nnlib functions
-    listed in `allow`), if fn tried to remove the profiler, emitted a warning or changed one
-    of its inputs in place, or if NumPy or nnlib was changed (`untouched()`).
+    Raises AssertionError if nnlib code ran during the call (except inside what `allow`
+    lists: nnlib functions, or nnlib classes, meaning all their methods, inherited ones
+    included), if fn tried to remove the profiler, emitted a warning or changed one of its
+    inputs in place, or if NumPy or nnlib was changed (`untouched()`).
     """
     untouched()
     mine = copy.deepcopy(args)
-    allowed = {f.__code__ for f in allow}
+    allowed = {f.__code__ for f in _functions(allow)}
     ran_nnlib, inside = [], []
 
     def profile(frame, event, arg):
@@ -133,6 +211,57 @@ def compare(fn, reference_name, *args, rtol=1e-6, atol=1e-12, hint="", allow=())
             f"{_call_text(fn, args)} is not right: {problem}.\n{_inputs_text(fn, args)}\n"
             f"expected (from {reference_name}):\n{_show(expected)}\ngot:\n{_show(got)}"
             + (f"\nHint: {hint}" if hint else ""))
+
+
+def same(what, got, expected, *, source="nnlib", rtol=1e-6, atol=1e-12, hint=""):
+    """Check values that the learner's code returned against expected ones.
+
+    expected: an array or number; or a dict {name: array} when `got` should be a tuple or
+    list of that many values in that order, e.g. {"dX": dX, "dW": dW, "db": db}. Each value
+    must have the expected shape and values within rtol/atol (as np.allclose). Raises
+    AssertionError naming `what` (e.g. "dense_forward(X, W, b, sigmoid)") and the value, and
+    showing the expected value (from `source`), the value that came back, and the hint.
+    """
+    if isinstance(expected, dict):
+        if not (isinstance(got, tuple | list) and len(got) == len(expected)):
+            raise AssertionError(
+                f"{what} should return {len(expected)} values, ({', '.join(expected)}), as a "
+                f"tuple or a list; it returned:\n{_show(got)}")
+        checks = [(f"{what}: {name}", value, want)
+                  for (name, want), value in zip(expected.items(), got, strict=True)]
+    else:
+        checks = [(what, got, expected)]
+    for label, value, want in checks:
+        want = np.asarray(want, dtype=float)
+        problem = _difference(want, value, rtol, atol)
+        if problem:
+            raise AssertionError(
+                f"{label} is not right: {problem}.\nexpected (from {source}):\n{_show(want)}\n"
+                f"got:\n{_show(_as_numbers(value))}" + (f"\nHint: {hint}" if hint else ""))
+
+
+def _functions(allow):
+    """The functions in `allow`, with each class replaced by its methods (and its bases')."""
+    for item in allow:
+        if not isinstance(item, type):
+            yield item
+            continue
+        for cls in item.__mro__[:-1]:  # not `object`
+            for value in vars(cls).values():
+                if isinstance(value, property):
+                    yield from (f for f in (value.fget, value.fset, value.fdel) if f)
+                elif isinstance(value, staticmethod | classmethod):
+                    yield value.__func__
+                elif inspect.isfunction(value):
+                    yield value
+
+
+def _as_numbers(value):
+    """A list or tuple of numbers as a float array, to show it compactly; else value itself."""
+    try:
+        return np.asarray(value, dtype=float) if isinstance(value, list | tuple) else value
+    except (TypeError, ValueError):
+        return value
 
 
 def _difference(expected, got, rtol, atol):

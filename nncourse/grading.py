@@ -4,27 +4,30 @@ nbgrader has no parallel autograde, and SQLite does not take concurrent writers 
 1. The course is set up once in OUT/course: the lessons' sources are copied there and
    `nbgrader generate_assignment` records them in the gradebook (OUT/gradebook.db, or any
    SQLAlchemy URL) and in a private template gradebook.
-2. Each (student, lesson) is graded by a worker process in its own folder
-   OUT/work/<student>/<lesson>, with its own copy of the template gradebook: the submission
-   is repaired (nncourse.repair), then `nbgrader autograde` runs it on a sandboxed kernel
-   (nncourse.sandbox). Workers share nothing, so the order and the number of jobs cannot
-   change a grade.
+2. The submissions are split into chunks of one lesson; each chunk is graded by one
+   `nbgrader autograde` process in its own folder OUT/work/<lesson>-<n>, with its own copy of
+   the template gradebook. Each submission is first repaired (nncourse.repair), and each
+   notebook runs on a fresh sandboxed kernel (nncourse.sandbox). Chunks share nothing, so the
+   order and the number of jobs cannot change a grade.
 3. The main process alone writes the class gradebook: it copies each worker's scores into it,
    in a fixed order, and copies the autograded notebooks into OUT/course/autograded.
 4. `nbgrader generate_feedback` and `nbgrader export` then run on the class gradebook.
 """
 
 import json
+import math
 import os
 import shutil
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
 
 from nncourse.repair import read_submission, repair
 from nncourse.sandbox import KERNEL_DIED, bubblewrap
@@ -47,8 +50,13 @@ class Result:
     """One student's grade for one lesson, and what the instructor should look at."""
     student: str
     lesson: str
+    work: Path = None  # the folder its nbgrader ran in
     scores: dict = field(default_factory=dict)  # grade_id -> (score, max_score)
     flags: list = field(default_factory=list)
+
+    @property
+    def autograded(self):
+        return self.work / "autograded" / self.student / self.lesson
 
     @property
     def score(self):
@@ -113,44 +121,61 @@ c.SandboxedKernelManager.readable = {readable!r}
 """
 
 
-def grade_one(submission, out, hidden, timeout=CELL_TIMEOUT_S):
-    """Grade one submission in its own folder; return a Result (never raises for bad input)."""
-    student, lesson = submission.student, submission.lesson
-    result = Result(student, lesson)
-    work = out / "work" / student / lesson
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "submitted" / student / lesson).mkdir(parents=True)
+def grade_chunk(index, chunk, out, hidden, timeout=CELL_TIMEOUT_S):
+    """Grade submissions of one lesson with one `nbgrader autograde` in their own folder.
+
+    One nbgrader process per chunk (not per notebook) saves its start-up time; every notebook
+    still gets a fresh sandboxed kernel that sees only its own folder. Returns a Result per
+    submission and never raises for bad input.
+    """
+    lesson = chunk[0].lesson
+    work = out / "work" / f"{lesson}-{index:04d}"
+    (work / "submitted").mkdir(parents=True)
     shutil.copy(out / "template.db", work / "gradebook.db")
     released = nbformat.read(out / "course" / "release" / lesson / f"{lesson}.ipynb", 4)
-    notebook, problem = read_submission(submission.path)
-    if notebook is None:
-        result.flags.append(problem)
-        notebook = released  # graded as if blank: every test fails, nothing crashes
-    else:
-        notebook, notes = repair(notebook, released)
-        result.flags.extend(notes)
-    nbformat.write(notebook, work / "submitted" / student / lesson / f"{lesson}.ipynb")
+    results = []
+    for submission in chunk:
+        result = Result(submission.student, lesson, work=work)
+        notebook, problem = read_submission(submission.path)
+        if notebook is None:
+            result.flags.append(problem)
+            notebook = released  # graded as if blank: every test fails, nothing crashes
+        else:
+            notebook, notes = repair(notebook, released)
+            result.flags.extend(notes)
+        target = work / "submitted" / result.student / lesson / f"{lesson}.ipynb"
+        target.parent.mkdir(parents=True)
+        nbformat.write(notebook, target)
+        results.append(result)
     _write_config(work, f"sqlite:///{work / 'gradebook.db'}", extra=WORKER_CONFIG.format(
         timeout=timeout, hidden=sorted({str(ROOT), str(out), *hidden}),
         readable=[str(ROOT / "nnlib"), str(ROOT / "nncourse")]))
+    limit = WORKER_TIMEOUT_S * len(chunk)
     try:
-        done = _nbgrader(["autograde", lesson, "--student", student, "--force"], work,
-                         timeout=WORKER_TIMEOUT_S)
-        if done.returncode != 0:
-            result.flags.append("nbgrader could not grade this notebook: "
-                                + _last_error(done.stderr))
+        stderr = _nbgrader(["autograde", lesson, "--force"], work, timeout=limit).stderr
     except subprocess.TimeoutExpired:
-        result.flags.append(f"grading took longer than {WORKER_TIMEOUT_S} s and was stopped")
-    result.scores = _scores(work / "gradebook.db", lesson, student)
-    autograded = work / "autograded" / student / lesson / f"{lesson}.ipynb"
-    if autograded.exists():
-        result.flags.extend(_flags_from_outputs(nbformat.read(autograded, 4)))
-    return result
+        stderr = ""
+        for result in results:
+            result.flags.append(f"grading took longer than {limit} s and was stopped")
+    for result in results:
+        if f"for student '{result.student}'" in stderr:  # nbgrader's "There was an error ..."
+            result.flags.append("nbgrader could not grade this notebook: see "
+                                f"{work / '.nbgrader.log'}")
+        result.scores = _scores(work / "gradebook.db", lesson, result.student)
+        autograded = result.autograded / f"{lesson}.ipynb"
+        if autograded.exists():
+            result.flags.extend(_flags_from_outputs(nbformat.read(autograded, 4)))
+    return results
 
 
-def _last_error(stderr):
-    lines = [line for line in stderr.splitlines() if "ERROR" in line or "Error" in line]
-    return (lines[-1] if lines else stderr.strip()[-300:]).strip()
+def chunks(submissions, jobs):
+    """Submissions split by lesson into chunks, about four per job, of at most 8 notebooks."""
+    by_lesson = {}
+    for submission in submissions:
+        by_lesson.setdefault(submission.lesson, []).append(submission)
+    size = min(8, max(1, math.ceil(len(submissions) / (4 * jobs))))
+    return [group[i:i + size] for group in by_lesson.values()
+            for i in range(0, len(group), size)]
 
 
 def _scores(db_path, lesson, student):
@@ -175,7 +200,7 @@ _FLAG_PATTERNS = [
     (KERNEL_DIED, "the kernel died in a cell (os._exit, a crash, or memory)"),
     ("MemoryError", "a cell ran out of memory"),
     ("called nnlib", "an answer called nnlib instead of computing the result: review"),
-    ("were replaced after the lesson started", "NumPy or nnlib was patched: review"),
+    ("were replaced in this kernel", "NumPy or nnlib was patched: review"),
     ("which would switch this check off", "an answer tried to switch off the tests' checks: "
      "review"),
 ]
@@ -206,12 +231,10 @@ def record(gb, result, out):
             grade.manual_score = None
             grade.needs_manual_grade = False
     gb.db.commit()
-    source = out / "work" / result.student / result.lesson / "autograded" / result.student / \
-        result.lesson
     target = out / "course" / "autograded" / result.student / result.lesson
     shutil.rmtree(target, ignore_errors=True)
-    if source.exists():
-        shutil.copytree(source, target)
+    if result.autograded.exists():
+        shutil.copytree(result.autograded, target)
 
 
 def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_TIMEOUT_S,
@@ -233,17 +256,20 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_
     jobs = max(1, jobs or os.cpu_count() or 1)
     hidden = [str(Path(source).resolve())]
     results, failures = {}, 0
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is its own nbgrader process
-        futures = {pool.submit(grade_one, s, out, hidden, timeout): s for s in submissions}
-        for done, future in enumerate(as_completed(futures), start=1):
-            result = future.result()
-            results[(result.student, result.lesson)] = result
-            failures += bool(result.flags)
-            progress(f"[{done}/{len(submissions)}] {result.student} {result.lesson}: "
-                     f"{result.score:g}/{result.max_score:g}"
-                     f"{'  (flagged)' if result.flags else ''}   flagged so far: {failures}")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each chunk is its own nbgrader process
+        futures = [pool.submit(grade_chunk, index, chunk, out, hidden, timeout)
+                   for index, chunk in enumerate(chunks(submissions, jobs))]
+        for future in as_completed(futures):
+            for result in future.result():
+                results[(result.student, result.lesson)] = result
+                failures += bool(result.flags)
+                progress(f"[{len(results)}/{len(submissions)}] {result.student} "
+                         f"{result.lesson}: {result.score:g}/{result.max_score:g}"
+                         f"{'  (flagged)' if result.flags else ''}   flagged so far: {failures}")
     ordered = [results[key] for key in sorted(results)]
-    with Gradebook(db_url, COURSE_ID) as gb:
+    with Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
+        # nbgrader's own update_or_create_submission trips an SQLAlchemy autoflush warning
+        warnings.simplefilter("ignore", category=SAWarning)
         for result in ordered:
             record(gb, result, out)
     return ordered, skipped, course
