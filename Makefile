@@ -30,8 +30,10 @@ test: $(BIN)/.installed $(SANDBOX)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed $(SANDBOX)
 	$(BIN)/python benchmarks/training.py --out benchmarks/results
+	$(BIN)/python benchmarks/notebooks.py --out benchmarks/results
+	$(BIN)/python benchmarks/grading.py --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
