@@ -10,7 +10,10 @@ import csv
 import json
 import re
 import runpy
+import shutil
 import socket
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -212,3 +215,37 @@ def test_student_code_cannot_snoop_or_reach_the_network(abuse):
     line = next(line for line in printed.splitlines() if line.startswith("SNOOP"))
     seen = ast.literal_eval(line.removeprefix("SNOOP "))  # the student's dict of booleans
     assert seen and not any(seen.values()), f"student code could reach: {seen}"
+
+
+def test_release_reproduces_the_committed_lessons(tmp_path):
+    from nncourse.release import release
+
+    root = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    released = release(root=root)
+    assert len(released) == len(grading.lessons_in())
+    for path in released:
+        committed = ROOT / path.relative_to(root)
+        assert path.read_bytes() == committed.read_bytes(), committed
+
+
+def test_grade_command_prints_the_table_and_writes_the_reports(tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(CLASS / "finn_01_loss_and_cost.ipynb", "finn_01_loss_and_cost.ipynb")
+        zf.writestr("readme.txt", "not a submission")
+    out = tmp_path / "out"
+    run = subprocess.run([str(Path(sys.executable).parent / "nncourse"), "grade", str(archive),
+                          "--out", str(out), "--jobs", "1"],
+                         capture_output=True, text=True, cwd=tmp_path, check=True)
+    expected = sum(EXPECTED["finn"]["01_loss_and_cost"].values())
+    row = next(line for line in run.stdout.splitlines() if line.startswith("finn"))
+    assert row.split()[1] == f"{expected:g}", run.stdout
+    assert "not graded: readme.txt: not a notebook (.ipynb)" in run.stdout
+    rows = {row["assignment"]: float(row["score"])
+            for row in csv.DictReader((out / "grades.csv").open()) if row["student_id"] == "finn"}
+    assert rows.pop("01_loss_and_cost") == expected
+    assert set(rows.values()) == {0.0}  # nbgrader exports a lesson not handed in as 0
+    assert (out / "course" / "feedback" / "finn" / "01_loss_and_cost" /
+            "01_loss_and_cost.html").stat().st_size > 0
