@@ -93,6 +93,8 @@ def add_grade(subparsers):
                         help="gradebook as an SQLAlchemy URL (default: OUT/gradebook.db)")
     parser.add_argument("--timeout", type=_positive_int, default=30,
                         help="seconds a cell may run (default: 30)")
+    parser.add_argument("--memory-mb", type=_positive_int, default=6000,
+                        help="address space a kernel may use, in MB (default: 6000)")
     parser.set_defaults(run=run_grade)
 
 
@@ -106,7 +108,7 @@ def run_grade(args):
     start = time.perf_counter()
     results, skipped, course = grade_class(args.submissions, args.out, lessons=args.lessons,
                                            jobs=args.jobs, db_url=args.db_url,
-                                           timeout=args.timeout)
+                                           timeout=args.timeout, memory_mb=args.memory_mb)
     lessons = args.lessons or lessons_in()
     out = args.out.resolve()
     csv = export_grades(course, out / "grades.csv")

@@ -35,6 +35,7 @@ from nncourse.submissions import find_submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 CELL_TIMEOUT_S = 30
+MEMORY_MB = 6000  # address space of a kernel; TensorFlow (lesson 05) needs a few GB of it
 WORKER_TIMEOUT_S = 600  # a whole notebook; per-cell timeouts normally end things far earlier
 COURSE_ID = "nncourse"
 
@@ -116,12 +117,13 @@ c.Autograde.autograde_preprocessors = [
     ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata]
 c.Execute.timeout = {timeout}
+c.SandboxedKernelManager.memory_limit_mb = {memory_mb}
 c.SandboxedKernelManager.hidden = {hidden!r}
 c.SandboxedKernelManager.readable = {readable!r}
 """
 
 
-def grade_chunk(index, chunk, out, hidden, timeout=CELL_TIMEOUT_S):
+def grade_chunk(index, chunk, out, hidden, timeout=CELL_TIMEOUT_S, memory_mb=MEMORY_MB):
     """Grade submissions of one lesson with one `nbgrader autograde` in their own folder.
 
     One nbgrader process per chunk (not per notebook) saves its start-up time; every notebook
@@ -148,7 +150,7 @@ def grade_chunk(index, chunk, out, hidden, timeout=CELL_TIMEOUT_S):
         nbformat.write(notebook, target)
         results.append(result)
     _write_config(work, f"sqlite:///{work / 'gradebook.db'}", extra=WORKER_CONFIG.format(
-        timeout=timeout, hidden=sorted({str(ROOT), str(out), *hidden}),
+        timeout=timeout, memory_mb=memory_mb, hidden=sorted({str(ROOT), str(out), *hidden}),
         readable=[str(ROOT / "nnlib"), str(ROOT / "nncourse")]))
     limit = WORKER_TIMEOUT_S * len(chunk)
     try:
@@ -238,7 +240,7 @@ def record(gb, result, out):
 
 
 def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_TIMEOUT_S,
-                progress=print):
+                memory_mb=MEMORY_MB, progress=print):
     """Grade every submission under `source`; return (results, skipped files, course dir)."""
     out = Path(out).resolve()
     lessons = lessons or lessons_in()
@@ -257,7 +259,7 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_
     hidden = [str(Path(source).resolve())]
     results, failures = {}, 0
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each chunk is its own nbgrader process
-        futures = [pool.submit(grade_chunk, index, chunk, out, hidden, timeout)
+        futures = [pool.submit(grade_chunk, index, chunk, out, hidden, timeout, memory_mb)
                    for index, chunk in enumerate(chunks(submissions, jobs))]
         for future in as_completed(futures):
             for result in future.result():

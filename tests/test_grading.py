@@ -33,6 +33,7 @@ EXPECTED = json.loads((ROOT / "examples" / "expected_grades.json").read_text())
 ROBUSTNESS = runpy.run_path(str(ROOT / "tests" / "fixtures" / "robustness.py"))
 TIMEOUT = 60  # seconds per cell for the sample class (lesson 05 trains Keras in a cell)
 ABUSE_TIMEOUT = 10  # lesson 01 only: its cells take well under a second
+ABUSE_MEMORY_MB = 1500  # enough for lesson 01; a hog reaches it in about a second
 
 pytestmark = pytest.mark.grading
 
@@ -166,7 +167,7 @@ def abuse(tmp_path_factory):
     for name, (content, _) in ROBUSTNESS["BROKEN_FILES"].items():
         (submissions / f"{name}_{lesson}.ipynb").write_bytes(content)
     results, skipped, _ = grading.grade_class(submissions, out, jobs=2, timeout=ABUSE_TIMEOUT,
-                                              progress=quiet)
+                                              memory_mb=ABUSE_MEMORY_MB, progress=quiet)
     assert skipped == []
     yield {r.student: r for r in results}, out
     listener.close()
