@@ -20,9 +20,12 @@ def sigmoid(Z):
     return np.where(Z >= 0, r, e * r)
 
 
-def sigmoid_prime(Z):
-    """g'(z) = g(z) * (1 - g(z)); at most 1/4, at z = 0, and near 0 for large |z|."""
-    A = sigmoid(Z)
+def sigmoid_prime(Z, A=None):
+    """g'(z) = g(z) * (1 - g(z)); at most 1/4, at z = 0, and near 0 for large |z|.
+
+    A = g(Z), when the caller has it (a layer caches it), saves computing it again.
+    """
+    A = sigmoid(Z) if A is None else A
     return A * (1.0 - A)
 
 
@@ -31,7 +34,7 @@ def relu(Z):
     return np.maximum(Z, 0)
 
 
-def relu_prime(Z):
+def relu_prime(Z, A=None):
     """g'(z) = 1 where z > 0, else 0 (at z = 0 it is 0, as in TensorFlow)."""
     Z = np.asarray(Z)
     return (Z > 0).astype(Z.dtype if Z.dtype.kind == "f" else np.float64)
@@ -42,7 +45,7 @@ def linear(Z):
     return np.asarray(Z)
 
 
-def linear_prime(Z):
+def linear_prime(Z, A=None):
     """g'(z) = 1."""
     Z = np.asarray(Z)
     return np.ones_like(Z, dtype=Z.dtype if Z.dtype.kind == "f" else np.float64)

@@ -81,7 +81,7 @@ class Dense:
 
     def backward(self, dA, need_dX=True):
         """Given dA = dJ/dA (m, units): fill dW, db and return dX = dJ/dX (m, n_in)."""
-        return self.backward_from_z(dA * self.g_prime(self.Z), need_dX)
+        return self.backward_from_z(dA * self.g_prime(self.Z, self.A), need_dX)
 
     def backward_from_z(self, dZ, need_dX=True):
         """As `backward`, starting from dZ = dJ/dZ (used when the loss is taken from Z).

@@ -186,7 +186,7 @@ class Sequential:
         if self._bce_from_logit:
             dZ = (last.A - Y) / Y.size  # d/dz of the logit form of BCE: sigmoid(z) - y
         else:
-            dZ = self.loss.gradient(Y, last.A) * last.g_prime(last.Z)
+            dZ = self.loss.gradient(Y, last.A) * last.g_prime(last.Z, last.A)
         dA = last.backward_from_z(dZ, need_dX=len(self.layers) > 1)
         for i in range(len(self.layers) - 2, -1, -1):
             dA = self.layers[i].backward(dA, need_dX=i > 0)
