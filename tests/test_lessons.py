@@ -1,6 +1,7 @@
 """The graded lessons, one set of tests per folder in solutions/.
 
-- Every solution notebook runs top to bottom on a real kernel, quietly and within its budget.
+- Every solution notebook runs top to bottom on a real kernel, quietly. (Its run time against its
+  budget is measured by benchmarks/notebooks.py, not asserted here: machines are shared.)
 - lessons/ is exactly what `nbgrader generate_assignment` makes from solutions/.
 - The real `nbgrader autograde` gives the solution 100, the untouched release 0 on every
   graded cell, and each wrong answer of tests/fixtures/wrong_answers/<lesson>.py 0 on exactly
@@ -19,7 +20,6 @@ import runpy
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from unittest import mock
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb")
                  if p.stem == p.parent.name)
 FIXTURES = ROOT / "tests" / "fixtures" / "wrong_answers"
-TIME_BUDGET_S = 30  # per lesson; a notebook may set metadata {"nncourse": {"time_budget_s": N}}
+CELL_TIMEOUT_S = 600  # only to stop a hung kernel; run times are in benchmarks/notebooks.py
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 BIN = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
 
@@ -247,23 +247,19 @@ def _source(nb, grade_id):
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_solution_runs_quietly_within_budget(lesson):
+def test_solution_runs_quietly(lesson):
     from nbclient import NotebookClient
 
     nb = nbformat.read(solution_path(lesson), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.prefix)", id="which-python"))
-    budget = nb.metadata.get("nncourse", {}).get("time_budget_s", TIME_BUDGET_S)
-    start = time.perf_counter()
-    NotebookClient(nb, kernel_name="python3", timeout=budget,
+    NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT_S,
                    resources={"metadata": {"path": str(solution_path(lesson).parent)}}).execute()
-    elapsed = time.perf_counter() - start
 
     assert nb.cells[-1].outputs[0].text.strip() == sys.prefix, (
         "the python3 kernel is not this Python; install ipykernel in this environment")
     noisy = {c.get("id"): o.text for c in nb.cells if c.cell_type == "code"
              for o in c.outputs if o.output_type == "stream" and o.name == "stderr"}
     assert not noisy, f"cells wrote to stderr: {noisy}"
-    assert elapsed < budget, f"{lesson} took {elapsed:.1f} s, over its budget of {budget} s"
 
 
 # ------------------------------------------------------------------ nbgrader
