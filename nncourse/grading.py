@@ -239,6 +239,19 @@ def record(gb, result, out):
         shutil.copytree(result.autograded, target)
 
 
+MARKER = ".nncourse-grading"  # marks a folder that grade_class may empty and reuse
+
+
+def _clear(out):
+    """Empty OUT if it is a previous grading folder (or new); refuse any other folder."""
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise FileExistsError(f"{out} is not empty and was not made by `nncourse grade`: "
+                              "give --out a new folder (nothing in it will be kept)")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    (out / MARKER).write_text("made by nncourse grade; emptied at each grading\n")
+
+
 def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_TIMEOUT_S,
                 memory_mb=MEMORY_MB, progress=print):
     """Grade every submission under `source`; return (results, skipped files, course dir)."""
@@ -247,8 +260,7 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_
     unknown = sorted(set(lessons) - set(lessons_in()))
     if unknown:
         raise ValueError(f"Unknown lesson(s) {unknown}; expected some of {lessons_in()}")
-    shutil.rmtree(out, ignore_errors=True)  # grading twice gives the same gradebook
-    out.mkdir(parents=True)
+    _clear(out)  # grading twice gives the same gradebook
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
     submissions, skipped = find_submissions(source, lessons, unpack_to=out / "unpacked")
     if bubblewrap() is None:
@@ -256,7 +268,8 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_
                  "the file-system and network sandbox (memory limit only).")
     course = set_up_course(out, lessons, db_url)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    hidden = [str(Path(source).resolve())]
+    source = Path(source).resolve()
+    hidden = [str(source if source.is_dir() else source.parent)]  # a zip: its whole folder
     results, failures = {}, 0
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each chunk is its own nbgrader process
         futures = [pool.submit(grade_chunk, index, chunk, out, hidden, timeout, memory_mb)

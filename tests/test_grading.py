@@ -218,6 +218,13 @@ def test_student_code_cannot_snoop_or_reach_the_network(abuse):
     assert seen and not any(seen.values()), f"student code could reach: {seen}"
 
 
+def test_grading_never_empties_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "thesis.tex").write_text("precious")
+    with pytest.raises(FileExistsError, match="not made by `nncourse grade`"):
+        grading.grade_class(CLASS, tmp_path, progress=quiet)
+    assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
 def test_release_reproduces_the_committed_lessons(tmp_path):
     from nncourse.release import release
 
