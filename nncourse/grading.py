@@ -1,42 +1,56 @@
-"""Grade a class: the real `nbgrader autograde`, one student and lesson at a time, in parallel.
+"""Grade a class: the real nbgrader autograde, one student and lesson at a time, in parallel.
 
 nbgrader has no parallel autograde, and SQLite does not take concurrent writers well, so:
 1. The course is set up once in OUT/course: the lessons' sources are copied there and
    `nbgrader generate_assignment` records them in the gradebook (OUT/gradebook.db, or any
    SQLAlchemy URL) and in a private template gradebook.
-2. The submissions are split into chunks of one lesson; each chunk is graded by one
-   `nbgrader autograde` process in its own folder OUT/work/<lesson>-<n>, with its own copy of
-   the template gradebook. Each submission is first repaired (nncourse.repair), and each
-   notebook runs on a fresh sandboxed kernel (nncourse.sandbox). Chunks share nothing, so the
-   order and the number of jobs cannot change a grade.
+2. Each submission is graded by nbgrader's Autograde in a pool of worker processes (one per
+   job, each importing nbgrader once), in a folder of its own, OUT/work/<lesson>-<n>, with
+   its own copy of the template gradebook beside that folder. The submission is first
+   repaired (nncourse.repair) and runs on a fresh sandboxed kernel (nncourse.sandbox) whose
+   only writable and visible grading folder is its own: no gradebook, no classmate. Tasks
+   share nothing, so the order and the number of jobs cannot change a grade.
 3. The main process alone writes the class gradebook: it copies each worker's scores into it,
    in a fixed order, and copies the autograded notebooks into OUT/course/autograded.
 4. `nbgrader generate_feedback` and `nbgrader export` then run on the class gradebook.
 """
 
 import json
-import math
+import logging
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.api import Gradebook
+from nbgrader.converters import Autograde
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+from nbgrader.utils import capture_log
 from sqlalchemy.exc import SAWarning
+from traitlets.config import Config
 
 from nncourse.repair import read_submission, repair
-from nncourse.sandbox import KERNEL_DIED, bubblewrap
+from nncourse.sandbox import KERNEL_DIED, NOTEBOOK_TIME_LIMIT, ResilientExecute, bubblewrap
 from nncourse.submissions import find_submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 CELL_TIMEOUT_S = 30
 MEMORY_MB = 6000  # address space of a kernel; TensorFlow (lesson 05) needs a few GB of it
-WORKER_TIMEOUT_S = 600  # a whole notebook; per-cell timeouts normally end things far earlier
+NOTEBOOK_TIMEOUT_S = 600  # all of a notebook's cells (many slow cells, each under CELL_TIMEOUT_S)
 COURSE_ID = "nncourse"
 
 
@@ -51,7 +65,7 @@ class Result:
     """One student's grade for one lesson, and what the instructor should look at."""
     student: str
     lesson: str
-    work: Path = None  # the folder its nbgrader ran in
+    work: Path = None  # the folder it was graded in
     scores: dict = field(default_factory=dict)  # grade_id -> (score, max_score)
     flags: list = field(default_factory=list)
 
@@ -108,76 +122,83 @@ def set_up_course(out, lessons, db_url):
 
 
 # nbgrader's autograde steps, with Execute replaced by the sandboxed, resilient one.
-WORKER_CONFIG = """
-from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
-                                    LimitOutput, SaveAutoGrades)
-from nncourse.sandbox import ResilientExecute
-c.Autograde.autograde_preprocessors = [
-    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata]
-c.Execute.timeout = {timeout}
-c.SandboxedKernelManager.memory_limit_mb = {memory_mb}
-c.SandboxedKernelManager.hidden = {hidden!r}
-c.SandboxedKernelManager.readable = {readable!r}
-"""
+AUTOGRADE_STEPS = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                   SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 
-def grade_chunk(index, chunk, out, hidden, timeout=CELL_TIMEOUT_S, memory_mb=MEMORY_MB):
-    """Grade submissions of one lesson with one `nbgrader autograde` in their own folder.
+@dataclass(frozen=True)
+class Limits:
+    """What a submission's kernel may use and see."""
+    cell_s: int = CELL_TIMEOUT_S
+    notebook_s: int = NOTEBOOK_TIMEOUT_S
+    memory_mb: int = MEMORY_MB
+    hidden: tuple = ()  # folders the kernel must not see
+    readable: tuple = ()  # folders inside hidden ones it may read
 
-    One nbgrader process per chunk (not per notebook) saves its start-up time; every notebook
-    still gets a fresh sandboxed kernel that sees only its own folder. Returns a Result per
-    submission and never raises for bad input.
+
+def autograde(work, db_url, lesson, student, limits):
+    """nbgrader's Autograde of work/submitted/<student>/<lesson>, in this process.
+
+    Returns None, or nbgrader's log when it could not grade the notebook.
     """
-    lesson = chunk[0].lesson
+    config = Config()
+    config.CourseDirectory.root = str(work)
+    config.CourseDirectory.course_id = COURSE_ID
+    config.CourseDirectory.db_url = db_url
+    config.Autograde.autograde_preprocessors = AUTOGRADE_STEPS
+    config.Execute.timeout = limits.cell_s
+    config.ResilientExecute.notebook_timeout = limits.notebook_s
+    config.SandboxedKernelManager.memory_limit_mb = limits.memory_mb
+    config.SandboxedKernelManager.hidden = list(limits.hidden)
+    config.SandboxedKernelManager.readable = list(limits.readable)
+    coursedir = CourseDirectory(config=config, assignment_id=lesson, student_id=student)
+    app = Autograde(coursedir=coursedir, config=config, log=_WORKER_LOG)
+    app.force = app.create_student = True
+    outcome = capture_log(app)
+    return None if outcome["success"] else outcome.get("log", "") + outcome["error"]
+
+
+_WORKER_LOG = logging.getLogger("nncourse.autograde")
+_WORKER_LOG.propagate = False  # kept in each submission's nbgrader.log, not on the console
+
+
+def _start_worker(log_folder):
+    """Send what kernels and nbgrader print to a file, not into the instructor's terminal."""
+    log = os.open(log_folder / f"worker-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+
+
+def grade_one(index, submission, out, limits):
+    """Grade one submission in its own folder OUT/work/<lesson>-<index>; return a Result.
+
+    Never raises for bad input: a file that is not a notebook is graded as the blank release.
+    """
+    lesson, student = submission.lesson, submission.student
     work = out / "work" / f"{lesson}-{index:04d}"
-    (work / "submitted").mkdir(parents=True)
-    shutil.copy(out / "template.db", work / "gradebook.db")
+    database = work.with_suffix(".db")  # beside the folder the kernel sees, not in it
+    shutil.copy(out / "template.db", database)
+    result = Result(student, lesson, work=work)
     released = nbformat.read(out / "course" / "release" / lesson / f"{lesson}.ipynb", 4)
-    results = []
-    for submission in chunk:
-        result = Result(submission.student, lesson, work=work)
-        notebook, problem = read_submission(submission.path)
-        if notebook is None:
-            result.flags.append(problem)
-            notebook = released  # graded as if blank: every test fails, nothing crashes
-        else:
-            notebook, notes = repair(notebook, released)
-            result.flags.extend(notes)
-        target = work / "submitted" / result.student / lesson / f"{lesson}.ipynb"
-        target.parent.mkdir(parents=True)
-        nbformat.write(notebook, target)
-        results.append(result)
-    _write_config(work, f"sqlite:///{work / 'gradebook.db'}", extra=WORKER_CONFIG.format(
-        timeout=timeout, memory_mb=memory_mb, hidden=sorted({str(ROOT), str(out), *hidden}),
-        readable=[str(ROOT / "nnlib"), str(ROOT / "nncourse")]))
-    limit = WORKER_TIMEOUT_S * len(chunk)
-    try:
-        stderr = _nbgrader(["autograde", lesson, "--force"], work, timeout=limit).stderr
-    except subprocess.TimeoutExpired:
-        stderr = ""
-        for result in results:
-            result.flags.append(f"grading took longer than {limit} s and was stopped")
-    for result in results:
-        if f"for student '{result.student}'" in stderr:  # nbgrader's "There was an error ..."
-            result.flags.append("nbgrader could not grade this notebook: see "
-                                f"{work / '.nbgrader.log'}")
-        result.scores = _scores(work / "gradebook.db", lesson, result.student)
-        autograded = result.autograded / f"{lesson}.ipynb"
-        if autograded.exists():
-            result.flags.extend(_flags_from_outputs(nbformat.read(autograded, 4)))
-    return results
-
-
-def chunks(submissions, jobs):
-    """Submissions split by lesson into chunks, about four per job, of at most 8 notebooks."""
-    by_lesson = {}
-    for submission in submissions:
-        by_lesson.setdefault(submission.lesson, []).append(submission)
-    size = min(8, max(1, math.ceil(len(submissions) / (4 * jobs))))
-    return [group[i:i + size] for group in by_lesson.values()
-            for i in range(0, len(group), size)]
+    notebook, problem = read_submission(submission.path)
+    if notebook is None:
+        result.flags.append(problem)
+        notebook = released  # graded as if blank: every test fails, nothing crashes
+    else:
+        notebook, notes = repair(notebook, released)
+        result.flags.extend(notes)
+    target = work / "submitted" / student / lesson / f"{lesson}.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(notebook, target)
+    failure = autograde(work, f"sqlite:///{database}", lesson, student, limits)
+    if failure:
+        work.with_suffix(".log").write_text(failure)
+        result.flags.append(f"nbgrader could not grade this notebook: see {work}.log")
+    result.scores = _scores(database, lesson, student)
+    autograded = result.autograded / f"{lesson}.ipynb"
+    if autograded.exists():
+        result.flags.extend(_flags_from_outputs(nbformat.read(autograded, 4)))
+    return result
 
 
 def _scores(db_path, lesson, student):
@@ -199,6 +220,7 @@ def _scores(db_path, lesson, student):
 # The instructor's flags, read from the errors in the graded notebook.
 _FLAG_PATTERNS = [
     ("CellTimeoutError", "a cell ran longer than the time limit (an endless loop?)"),
+    (NOTEBOOK_TIME_LIMIT, "the notebook ran longer than its time limit; later cells were not run"),
     (KERNEL_DIED, "the kernel died in a cell (os._exit, a crash, or memory)"),
     ("MemoryError", "a cell ran out of memory"),
     ("called nnlib", "an answer called nnlib instead of computing the result: review"),
@@ -253,7 +275,7 @@ def _clear(out):
 
 
 def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_TIMEOUT_S,
-                memory_mb=MEMORY_MB, progress=print):
+                memory_mb=MEMORY_MB, notebook_timeout=NOTEBOOK_TIMEOUT_S, progress=print):
     """Grade every submission under `source`; return (results, skipped files, course dir)."""
     out = Path(out).resolve()
     lessons = lessons or lessons_in()
@@ -267,20 +289,29 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_
         progress("warning: bubblewrap (bwrap) is not installed, so student code runs without "
                  "the file-system and network sandbox (memory limit only).")
     course = set_up_course(out, lessons, db_url)
-    jobs = max(1, jobs or os.cpu_count() or 1)
     source = Path(source).resolve()
-    hidden = [str(source if source.is_dir() else source.parent)]  # a zip: its whole folder
+    limits = Limits(cell_s=timeout, notebook_s=notebook_timeout, memory_mb=memory_mb,
+                    hidden=tuple(sorted({str(ROOT), str(out),  # a zip: its whole folder
+                                         str(source if source.is_dir() else source.parent)})),
+                    readable=(str(ROOT / "nnlib"), str(ROOT / "nncourse")))
+    (out / "work").mkdir()
     results, failures = {}, 0
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each chunk is its own nbgrader process
-        futures = [pool.submit(grade_chunk, index, chunk, out, hidden, timeout, memory_mb)
-                   for index, chunk in enumerate(chunks(submissions, jobs))]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions)))
+    # forkserver: workers start from a clean process (the caller may run threads, e.g. in
+    # TensorFlow) that has imported nbgrader once, instead of paying that import per task.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                             initargs=(out / "work",)) as pool:
+        futures = [pool.submit(grade_one, index, submission, out, limits)
+                   for index, submission in enumerate(submissions)]
         for future in as_completed(futures):
-            for result in future.result():
-                results[(result.student, result.lesson)] = result
-                failures += bool(result.flags)
-                progress(f"[{len(results)}/{len(submissions)}] {result.student} "
-                         f"{result.lesson}: {result.score:g}/{result.max_score:g}"
-                         f"{'  (flagged)' if result.flags else ''}   flagged so far: {failures}")
+            result = future.result()
+            results[(result.student, result.lesson)] = result
+            failures += bool(result.flags)
+            progress(f"[{len(results)}/{len(submissions)}] {result.student} "
+                     f"{result.lesson}: {result.score:g}/{result.max_score:g}"
+                     f"{'  (flagged)' if result.flags else ''}   flagged so far: {failures}")
     ordered = [results[key] for key in sorted(results)]
     with Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
         # nbgrader's own update_or_create_submission trips an SQLAlchemy autoflush warning

@@ -12,10 +12,13 @@
 Without bubblewrap the kernel still gets the memory limit, but it can read what the grader
 can read: `nncourse grade` says so when it starts.
 
-`ResilientExecute` is nbgrader's Execute preprocessor, except that a cell which kills the
-kernel (os._exit, a segfault) gets an error output saying so; the kernel is restarted, the
-cells before it are run again, and grading goes on, so the student keeps the points of
-every cell that does not depend on the one that crashed.
+`ResilientExecute` is nbgrader's Execute preprocessor, except that
+- a cell which kills the kernel (os._exit, a segfault) gets an error output saying so; the
+  kernel is restarted, the cells before it are run again, and grading goes on, so the student
+  keeps the points of every cell that does not depend on the one that crashed;
+- a notebook has a time budget for all its cells (many slow cells, each under the per-cell
+  timeout, cannot hold a grading worker for hours): once spent, the remaining cells are not
+  run and get an error output saying so; the points earned before are kept.
 """
 
 import copy
@@ -23,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async, run_sync
@@ -32,6 +36,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer, List, Unicode
 
 KERNEL_DIED = "KernelDied"
+NOTEBOOK_TIME_LIMIT = "NotebookTimeLimit"
 
 
 def bubblewrap():
@@ -90,18 +95,25 @@ class ResilientExecute(Execute):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
 
+    notebook_timeout = Integer(600, help="seconds for all of a notebook's cells").tag(
+        config=True)
+
     async def async_execute_cell(self, cell, cell_index, execution_count=None,
                                  store_history=True):
+        if cell_index == 0:  # nbclient visits every cell, in order, from index 0
+            self._deadline = time.monotonic() + self.notebook_timeout
+        if cell.cell_type == "code" and time.monotonic() > self._deadline:
+            cell.outputs = [_error(NOTEBOOK_TIME_LIMIT, f"the notebook's cells ran longer than "
+                                   f"{self.notebook_timeout} s in all, so this cell was not run.")]
+            return cell
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count,
                                                     store_history)
         except DeadKernelError:
-            cell.outputs = [NotebookNode(
-                output_type="error", ename=KERNEL_DIED,
-                evalue="the kernel stopped while running this cell (os._exit, a crash, or "
-                       "running out of memory). It was restarted and the cells above were run "
-                       "again; this cell's work is lost.",
-                traceback=[f"{KERNEL_DIED}: the kernel stopped while running this cell."])]
+            cell.outputs = [_error(KERNEL_DIED, "the kernel stopped while running this cell "
+                                   "(os._exit, a crash, or running out of memory). It was "
+                                   "restarted and the cells above were run again; this cell's "
+                                   "work is lost.")]
             await self._restart_and_replay(cell_index)
             return cell
 
@@ -116,6 +128,11 @@ class ResilientExecute(Execute):
             if cell.cell_type != "code" or _died(cell):
                 continue
             await super().async_execute_cell(copy.deepcopy(cell), index, store_history=False)
+
+
+def _error(name, text):
+    return NotebookNode(output_type="error", ename=name, evalue=text,
+                        traceback=[f"{name}: {text}"])
 
 
 def _died(cell):

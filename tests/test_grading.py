@@ -218,6 +218,27 @@ def test_student_code_cannot_snoop_or_reach_the_network(abuse):
     assert seen and not any(seen.values()), f"student code could reach: {seen}"
 
 
+def test_a_notebook_slow_everywhere_keeps_what_it_earned_within_its_time_limit(tmp_path):
+    """Each answer sleeps 8 s, under the 10 s cell limit; the notebook may take 21 s in all.
+
+    The first two answers and their tests finish by about 17 s, the third answer starts then
+    and ends near 25 s, so the third exercise's tests come after the budget: not run, 0.
+    """
+    lesson = ROBUSTNESS["LESSON"]
+    notebook = nbformat.read(CLASS / "ada" / lesson / f"{lesson}.ipynb", 4)
+    for exercise in ["binary_crossentropy", "mean_squared_error", "cost"]:
+        ROBUSTNESS["prepend"](exercise, "import time\ntime.sleep(8)")(notebook, {})
+    path = tmp_path / "class" / "sleepy" / lesson / f"{lesson}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(notebook, path)
+    [result], _, _ = grading.grade_class(tmp_path / "class", tmp_path / "out", jobs=1,
+                                         timeout=10, notebook_timeout=21, progress=quiet)
+    expected = {g: 0.0 if exercise == "cost" else float(points)
+                for g, (exercise, points) in _exercise_cells(lesson).items()}
+    assert {g: s for g, (s, _) in result.scores.items()} == expected
+    assert "later cells were not run" in "; ".join(result.flags)
+
+
 def test_grading_never_empties_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "thesis.tex").write_text("precious")
     with pytest.raises(FileExistsError, match="not made by `nncourse grade`"):
