@@ -159,7 +159,7 @@ def autograde(work, db_url, lesson, student, limits):
 
 
 _WORKER_LOG = logging.getLogger("nncourse.autograde")
-_WORKER_LOG.propagate = False  # kept in each submission's nbgrader.log, not on the console
+_WORKER_LOG.propagate = False  # a failure is written to OUT/work/<lesson>-<n>.log instead
 
 
 def _start_worker(log_folder):

@@ -10,14 +10,17 @@ import numpy as np
 def sigmoid(Z):
     """g(z) = 1 / (1 + exp(-z)), squashing any real z into (0, 1).
 
-    Written so that exp never sees a large positive argument: for z >= 0 use
-    1 / (1 + e^-z), for z < 0 the equal form e^z / (1 + e^z). Then |z| up to 1e4 (and
-    beyond) gives no overflow warning and no NaN, only values that round to 0 or 1.
+    Written so that exp never sees a large positive argument: g(z) = e^min(z, 0) / (1 + e^-|z|),
+    which is 1 / (1 + e^-z) for z >= 0 and the equal form e^z / (1 + e^z) for z < 0. Then
+    |z| up to 1e4 (and beyond) gives no overflow warning and no NaN, only values that round
+    to 0 or 1. (Two exps and no select: as fast as the naive form, whose exp(-z) overflows.)
     """
     Z = np.asarray(Z)
-    e = np.exp(-np.abs(Z))  # in (0, 1]: never overflows
-    r = 1.0 / (1.0 + e)
-    return np.where(Z >= 0, r, e * r)
+    numerator = np.exp(np.minimum(Z, 0))
+    denominator = np.exp(-np.abs(Z))
+    denominator += 1.0
+    numerator /= denominator  # in place for arrays (a 0-d input gives NumPy scalars)
+    return numerator
 
 
 def sigmoid_prime(Z, A=None):

@@ -75,7 +75,8 @@ class Dense:
     def forward(self, X):
         """A = g(X @ W + b), shape (m, units)."""
         self.X = X
-        self.Z = X @ self.W + self.b
+        self.Z = X @ self.W
+        self.Z += self.b  # in place: one array per layer and step, not two
         self.A = self.g(self.Z)
         return self.A
 
