@@ -6,8 +6,8 @@ The seed's two networks (25-15-1; sigmoid x3 and relu, relu, sigmoid) with binar
 cross-entropy and SGD(0.1), on m = 1,000 / 10,000 / 100,000 examples of two features for
 100 / 10 / 2 epochs, with batch_size 32 and batch_size m, shuffle=False. Each library runs in
 its default precision (nnlib float64, Keras float32). For each case the three runs are
-interleaved, repeat after repeat, in this one process, and the median time is reported,
-so that a busy machine slows all three alike. Keras's time is that of `fit(verbose=0)` on
+interleaved, repeat after repeat, in this one process, each in turn going first, and the
+median time is reported, so that a busy machine slows all three alike. Keras's time is that of `fit(verbose=0)` on
 a freshly built model (tracing included, import excluded). Writes training.md and
 training.png into --out.
 """
@@ -115,9 +115,13 @@ def run(cases, repeats):
             for batch_size in (32, m):
                 times = {name: [] for name in runners}
                 losses = {}
-                for _ in range(repeats):
-                    for name, runner in runners.items():
-                        seconds, losses[name] = runner(X, Y, weights, hidden, epochs, batch_size)
+                for repeat in range(repeats):
+                    # Rotate who goes first, so that no runner always follows Keras (whose
+                    # threads may still be busy when fit returns).
+                    names = list(runners)[repeat % 3:] + list(runners)[:repeat % 3]
+                    for name in names:
+                        seconds, losses[name] = runners[name](X, Y, weights, hidden, epochs,
+                                                              batch_size)
                         times[name].append(seconds)
                 median = {name: statistics.median(t) for name, t in times.items()}
                 rows.append({

@@ -18,6 +18,7 @@ nbgrader has no parallel autograde, and SQLite does not take concurrent writers 
 import json
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import shutil
 import subprocess
@@ -30,7 +31,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.api import Gradebook
-from nbgrader.converters import Autograde
+from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -52,6 +53,8 @@ CELL_TIMEOUT_S = 30
 MEMORY_MB = 6000  # address space of a kernel; TensorFlow (lesson 05) needs a few GB of it
 NOTEBOOK_TIMEOUT_S = 600  # all of a notebook's cells (many slow cells, each under CELL_TIMEOUT_S)
 COURSE_ID = "nncourse"
+_LOG = logging.getLogger("nncourse.nbgrader")
+_LOG.propagate = False  # nbgrader's failures are raised or written to OUT/work/<lesson>-<n>.log
 
 
 def lessons_in(root=ROOT):
@@ -89,14 +92,22 @@ def _nbgrader(args, cwd, timeout=None):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def _write_config(course, db_url, extra=""):
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()  # noqa: F821\n"
-        f"c.CourseDirectory.root = {str(course)!r}\n"
-        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-        f"c.CourseDirectory.db_url = {db_url!r}\n"
-        "c.CourseDirectory.source_directory = 'source'\n"
-        "c.CourseDirectory.release_directory = 'release'\n" + extra)
+def _write_config(course, db_url):
+    """course/nbgrader_config.py, for the nbgrader commands run there (feedback, export)."""
+    settings = _config(course, db_url).CourseDirectory
+    (course / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n" + "".join(
+        f"c.CourseDirectory.{name} = {value!r}\n" for name, value in settings.items()))
+
+
+def _config(root, db_url):
+    """nbgrader's configuration of a course folder: where it is and its gradebook."""
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = COURSE_ID
+    config.CourseDirectory.db_url = db_url
+    config.CourseDirectory.source_directory = "source"
+    config.CourseDirectory.release_directory = "release"
+    return config
 
 
 def set_up_course(out, lessons, db_url):
@@ -109,12 +120,15 @@ def set_up_course(out, lessons, db_url):
     if db_url != f"sqlite:///{out / 'gradebook.db'}":
         urls.append(db_url)  # another database: generate into it too
     for url in urls:
-        _write_config(course, url)
-        for lesson in lessons:
-            done = _nbgrader(["generate_assignment", lesson, "--force"], course)
-            if done.returncode != 0:
+        config = _config(course, url)
+        for lesson in lessons:  # nbgrader generate_assignment, in this process
+            coursedir = CourseDirectory(config=config, assignment_id=lesson)
+            app = GenerateAssignment(coursedir=coursedir, config=config, log=_LOG)
+            app.force = True
+            outcome = capture_log(app)
+            if not outcome["success"]:
                 raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n"
-                                   f"{done.stderr[-2000:]}")
+                                   f"{outcome['error'][-2000:]}")
     if len(urls) == 1:
         shutil.copy(template, out / "gradebook.db")  # the same as generating it again
     _write_config(course, db_url)
@@ -141,25 +155,21 @@ def autograde(work, db_url, lesson, student, limits):
 
     Returns None, or nbgrader's log when it could not grade the notebook.
     """
-    config = Config()
-    config.CourseDirectory.root = str(work)
-    config.CourseDirectory.course_id = COURSE_ID
-    config.CourseDirectory.db_url = db_url
+    config = _config(work, db_url)
     config.Autograde.autograde_preprocessors = AUTOGRADE_STEPS
     config.Execute.timeout = limits.cell_s
+    config.Execute.shutdown_kernel = "immediate"  # nothing to save: do not wait for it
     config.ResilientExecute.notebook_timeout = limits.notebook_s
     config.SandboxedKernelManager.memory_limit_mb = limits.memory_mb
     config.SandboxedKernelManager.hidden = list(limits.hidden)
     config.SandboxedKernelManager.readable = list(limits.readable)
     coursedir = CourseDirectory(config=config, assignment_id=lesson, student_id=student)
-    app = Autograde(coursedir=coursedir, config=config, log=_WORKER_LOG)
+    app = Autograde(coursedir=coursedir, config=config, log=_LOG)
     app.force = app.create_student = True
     outcome = capture_log(app)
     return None if outcome["success"] else outcome.get("log", "") + outcome["error"]
 
 
-_WORKER_LOG = logging.getLogger("nncourse.autograde")
-_WORKER_LOG.propagate = False  # a failure is written to OUT/work/<lesson>-<n>.log instead
 
 
 def _start_worker(log_folder):
@@ -288,6 +298,10 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_
     if bubblewrap() is None:
         progress("warning: bubblewrap (bwrap) is not installed, so student code runs without "
                  "the file-system and network sandbox (memory limit only).")
+    # Workers fork from a forkserver: a clean process (the caller may run threads, e.g. in
+    # TensorFlow) that imports nbgrader once. It starts now, importing while the course is set up.
+    multiprocessing.set_forkserver_preload([__name__])
+    multiprocessing.forkserver.ensure_running()
     course = set_up_course(out, lessons, db_url)
     source = Path(source).resolve()
     limits = Limits(cell_s=timeout, notebook_s=notebook_timeout, memory_mb=memory_mb,
@@ -297,10 +311,7 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, timeout=CELL_
     (out / "work").mkdir()
     results, failures = {}, 0
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions)))
-    # forkserver: workers start from a clean process (the caller may run threads, e.g. in
-    # TensorFlow) that has imported nbgrader once, instead of paying that import per task.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
                              initargs=(out / "work",)) as pool:
         futures = [pool.submit(grade_one, index, submission, out, limits)
