@@ -15,6 +15,7 @@ nbgrader has no parallel autograde, and SQLite does not take concurrent writers 
 4. `nbgrader generate_feedback` and `nbgrader export` then run on the class gradebook.
 """
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -85,11 +86,23 @@ class Result:
         return sum(m for _, m in self.scores.values())
 
 
+@contextlib.contextmanager
+def _scripts_on_path():
+    """The commands installed beside this Python first on PATH (nbgrader runs `alembic`
+    when it creates a gradebook), even when the virtual environment is not activated."""
+    saved = os.environ.get("PATH", "")
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{saved}"
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = saved
+
+
 def _nbgrader(args, cwd, timeout=None):
     """Run nbgrader (the one beside this Python) in `cwd`; return the finished process."""
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    with _scripts_on_path():
+        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd,
+                              capture_output=True, text=True, timeout=timeout)
 
 
 def _write_config(course, db_url):
@@ -125,10 +138,11 @@ def set_up_course(out, lessons, db_url):
             coursedir = CourseDirectory(config=config, assignment_id=lesson)
             app = GenerateAssignment(coursedir=coursedir, config=config, log=_LOG)
             app.force = True
-            outcome = capture_log(app)
+            with _scripts_on_path():
+                outcome = capture_log(app)
             if not outcome["success"]:
                 raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n"
-                                   f"{outcome['error'][-2000:]}")
+                                   f"{outcome.get('log', '')[-2000:]}{outcome['error'][-2000:]}")
     if len(urls) == 1:
         shutil.copy(template, out / "gradebook.db")  # the same as generating it again
     _write_config(course, db_url)
