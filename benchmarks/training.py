@@ -7,9 +7,9 @@ cross-entropy and SGD(0.1), on m = 1,000 / 10,000 / 100,000 examples of two feat
 100 / 10 / 2 epochs, with batch_size 32 and batch_size m, shuffle=False. Each library runs in
 its default precision (nnlib float64, Keras float32). For each case the three runs are
 interleaved, repeat after repeat, in this one process, each in turn going first, and the
-median time is reported, so that a busy machine slows all three alike. Keras's time is that of `fit(verbose=0)` on
-a freshly built model (tracing included, import excluded). Writes training.md and
-training.png into --out.
+median time is reported, so that a busy machine slows all three alike. Keras's time is
+that of `fit(verbose=0)` on a freshly built model (tracing included, import excluded).
+Writes training.md and training.png into --out.
 """
 
 import argparse
