@@ -16,6 +16,7 @@ nbgrader has no parallel autograde, and SQLite does not take concurrent writers 
 """
 
 import contextlib
+import functools
 import json
 import logging
 import multiprocessing
@@ -123,6 +124,19 @@ def _config(root, db_url):
     return config
 
 
+def _convert(converter, config, **ids):
+    """Run an nbgrader converter (its command, e.g. `nbgrader autograde`) in this process.
+
+    ids: the CourseDirectory's assignment_id and student_id. Returns None, or nbgrader's log
+    and traceback when it failed.
+    """
+    app = converter(coursedir=CourseDirectory(config=config, **ids), config=config, log=_LOG)
+    app.force = True
+    with _scripts_on_path():
+        outcome = capture_log(app)
+    return None if outcome["success"] else outcome.get("log", "") + outcome["error"]
+
+
 def set_up_course(out, lessons, db_url):
     """OUT/course with the lessons generated into the class and the template gradebooks."""
     course = out / "course"
@@ -133,16 +147,11 @@ def set_up_course(out, lessons, db_url):
     if db_url != f"sqlite:///{out / 'gradebook.db'}":
         urls.append(db_url)  # another database: generate into it too
     for url in urls:
-        config = _config(course, url)
-        for lesson in lessons:  # nbgrader generate_assignment, in this process
-            coursedir = CourseDirectory(config=config, assignment_id=lesson)
-            app = GenerateAssignment(coursedir=coursedir, config=config, log=_LOG)
-            app.force = True
-            with _scripts_on_path():
-                outcome = capture_log(app)
-            if not outcome["success"]:
+        for lesson in lessons:
+            failure = _convert(GenerateAssignment, _config(course, url), assignment_id=lesson)
+            if failure:
                 raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n"
-                                   f"{outcome.get('log', '')[-2000:]}{outcome['error'][-2000:]}")
+                                   f"{failure[-4000:]}")
     if len(urls) == 1:
         shutil.copy(template, out / "gradebook.db")  # the same as generating it again
     _write_config(course, db_url)
@@ -177,13 +186,7 @@ def autograde(work, db_url, lesson, student, limits):
     config.SandboxedKernelManager.memory_limit_mb = limits.memory_mb
     config.SandboxedKernelManager.hidden = list(limits.hidden)
     config.SandboxedKernelManager.readable = list(limits.readable)
-    coursedir = CourseDirectory(config=config, assignment_id=lesson, student_id=student)
-    app = Autograde(coursedir=coursedir, config=config, log=_LOG)
-    app.force = app.create_student = True
-    outcome = capture_log(app)
-    return None if outcome["success"] else outcome.get("log", "") + outcome["error"]
-
-
+    return _convert(Autograde, config, assignment_id=lesson, student_id=student)
 
 
 def _start_worker(log_folder):
@@ -191,6 +194,12 @@ def _start_worker(log_folder):
     log = os.open(log_folder / f"worker-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
+
+
+@functools.lru_cache
+def _released(path):
+    """The released notebook, read once per worker (repair copies what it takes from it)."""
+    return nbformat.read(path, 4)
 
 
 def grade_one(index, submission, out, limits):
@@ -203,7 +212,7 @@ def grade_one(index, submission, out, limits):
     database = work.with_suffix(".db")  # beside the folder the kernel sees, not in it
     shutil.copy(out / "template.db", database)
     result = Result(student, lesson, work=work)
-    released = nbformat.read(out / "course" / "release" / lesson / f"{lesson}.ipynb", 4)
+    released = _released(out / "course" / "release" / lesson / f"{lesson}.ipynb")
     notebook, problem = read_submission(submission.path)
     if notebook is None:
         result.flags.append(problem)
