@@ -159,6 +159,20 @@ class Sequential:
         self._forward(X)
         return self._cost(Y)
 
+    def compute_gradients(self, X, Y):
+        """The cost J of (X, Y) and its gradients, as one training step computes them.
+
+        X: (m, n_features); Y: (m, units) or (m,). Returns (J, [dW1, db1, dW2, db2, ...]):
+        J a float, the gradients copies in `get_weights()` order, dW: (n_in, units),
+        db: (units,). Nothing is updated: it is what `fit` would hand the optimizer.
+        """
+        self._check_compiled("compute_gradients")
+        X, Y = self._check_data(X, Y)
+        self._forward(X)
+        cost = self._cost(Y)
+        self._backward(Y)
+        return cost, [g.copy() for layer in self.layers for g in layer.grads]
+
     # ---------------------------------------------------------------- the three passes
 
     def _forward(self, X):
