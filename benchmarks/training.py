@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nncourse.seed import seed_network
+from nncourse.keras_bridge import floatx, keras_module
+from nncourse.notes import seed_network
 from nnlib import SGD, BinaryCrossentropy
 
 LEARNING_RATE = 0.1
@@ -72,10 +73,10 @@ def bare_numpy_fit(X, Y, weights, hidden, epochs, batch_size):
 
 def time_nnlib(X, Y, weights, hidden, epochs, batch_size):
     model = seed_network(hidden)
-    model.compile(loss=BinaryCrossentropy(), optimizer=SGD(LEARNING_RATE))
+    model.compile(optimizer=SGD(LEARNING_RATE), loss=BinaryCrossentropy())
     model.set_weights(weights)
     start = time.perf_counter()
-    history = model.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
+    history = model.fit(X, Y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
     return time.perf_counter() - start, history.history["loss"]
 
 
@@ -86,18 +87,19 @@ def time_floor(X, Y, weights, hidden, epochs, batch_size):
 
 
 def time_keras(X, Y, weights, hidden, epochs, batch_size):
-    import keras
-
-    model = keras.Sequential([keras.Input((X.shape[1],)),
-                              keras.layers.Dense(25, activation=hidden),
-                              keras.layers.Dense(15, activation=hidden),
-                              keras.layers.Dense(1, activation="sigmoid")])
-    model.set_weights(weights)
-    model.compile(loss=keras.losses.BinaryCrossentropy(),
-                  optimizer=keras.optimizers.SGD(LEARNING_RATE))
-    start = time.perf_counter()
-    history = model.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
-    return time.perf_counter() - start, history.history["loss"]
+    keras = keras_module()  # imports TensorFlow quietly, with oneDNN off, as parity does
+    with floatx("float32"):  # Keras's default precision, whatever another caller set
+        model = keras.Sequential([keras.Input((X.shape[1],)),
+                                  keras.layers.Dense(25, activation=hidden),
+                                  keras.layers.Dense(15, activation=hidden),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        model.set_weights(weights)
+        model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE),
+                      loss=keras.losses.BinaryCrossentropy())
+        start = time.perf_counter()
+        history = model.fit(X, Y, batch_size=batch_size, epochs=epochs, shuffle=False,
+                            verbose=0)
+        return time.perf_counter() - start, history.history["loss"]
 
 
 def run(cases, repeats):
@@ -155,11 +157,12 @@ def write_report(rows, out, repeats):
     lines += [_format_row(r) for r in rows]
     (out / "training.md").write_text("\n".join(lines) + "\n")
 
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
     labels = [f"{r['network'][:4]} m={r['m']:,}\nbatch {r['batch_size']:,}" for r in rows]
     x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(11, 4))
+    fig = Figure(figsize=(11, 4))
+    ax = fig.subplots()
     for k, name in enumerate(("nnlib", "keras", "numpy floor")):
         ax.bar(x + (k - 1) * 0.27, [r[name] for r in rows], width=0.27, label=name)
     ax.set_yscale("log")

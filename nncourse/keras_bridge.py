@@ -4,14 +4,16 @@
     keras_model = to_keras(model)        # nnlib Sequential -> keras.Sequential, weights copied
     model = from_keras(keras_model)      # and back
 
-Supported: stacks of Dense layers with "sigmoid", "relu" or "linear" activations (and a bias).
-If the nnlib model is compiled, its Keras twin is compiled with the same loss and a fresh
-optimizer with the same hyperparameters (and vice versa), so that both can `fit` side by side.
-Optimizer *state* (step count, moments) is not copied: the twin starts from step 0.
+Supported: stacks of Dense layers (with a bias) whose activations are in nnlib's registry
+(`nnlib.activations.ACTIVATIONS`). If the nnlib model is compiled, its Keras twin is compiled
+with the same loss and a fresh optimizer of the same class and hyperparameters (and vice
+versa), so that both can `fit` side by side. Optimizer *state* (step count, moments) is not
+copied: the twin starts from step 0.
 
-nnlib itself never imports TensorFlow; this module does, on first use. Before the import it
-sets TF_ENABLE_ONEDNN_OPTS=0 (oneDNN changes the order of float additions, so results are not
-reproducible to the last bit) and TF_CPP_MIN_LOG_LEVEL=3 (quiet), unless they are already set.
+nnlib itself never imports TensorFlow; this module is the one place that does, on first use
+(`keras_module`, `tensorflow_module`). Before the import it sets TF_ENABLE_ONEDNN_OPTS=0
+(oneDNN changes the order of float additions, so results are not reproducible to the last
+bit) and TF_CPP_MIN_LOG_LEVEL=3 (quiet), unless they are already set.
 
 Keras's `floatx` decides the precision of the loss, the optimizer's learning rate and the
 History: training a float64 nnlib model against Keras needs `keras.config.set_floatx("float64")`
@@ -20,6 +22,7 @@ policy, which Keras caches separately) and restores both.
 """
 
 import contextlib
+import inspect
 import os
 import sys
 import warnings
@@ -27,9 +30,7 @@ import warnings
 import numpy as np
 
 import nnlib
-from nnlib import losses, optimizers
-
-ACTIVATIONS = ("sigmoid", "relu", "linear")
+from nnlib import activations, losses, optimizers
 
 _keras = None
 
@@ -78,6 +79,14 @@ def keras_module():
     return _keras
 
 
+def tensorflow_module():
+    """TensorFlow, imported quietly and deterministically by `keras_module` (its backend)."""
+    keras_module()
+    import tensorflow as tf
+
+    return tf
+
+
 @contextlib.contextmanager
 def floatx(dtype):
     """Inside the block, Keras's global float type is `dtype` ("float32" or "float64").
@@ -115,21 +124,25 @@ def keras_loss(loss, dtype=None, reduction="sum_over_batch_size"):
     raise ValueError(f"No Keras equivalent for the loss {loss!r}.")
 
 
+def _hyperparameter_names(optimizer_class):
+    """The arguments of an nnlib optimizer's constructor, e.g. ["learning_rate", "momentum"]
+    for SGD: nnlib's optimizers take Keras's argument names and keep each as an attribute."""
+    return list(inspect.signature(optimizer_class).parameters)
+
+
 def keras_optimizer(optimizer):
-    """A fresh Keras optimizer with the hyperparameters of an nnlib Optimizer (None: RMSprop)."""
+    """A fresh Keras optimizer of the same class and hyperparameters as an nnlib Optimizer
+    (None: compile()'s default, RMSprop). nnlib's registry names ("sgd", "rmsprop", "adam")
+    are Keras's names for the same optimizers."""
     keras = keras_module()
     optimizer = optimizers.get(optimizer)
-    if isinstance(optimizer, optimizers.SGD):
-        return keras.optimizers.SGD(learning_rate=optimizer.learning_rate,
-                                    momentum=optimizer.momentum)
-    if isinstance(optimizer, optimizers.RMSprop):
-        return keras.optimizers.RMSprop(learning_rate=optimizer.learning_rate, rho=optimizer.rho,
-                                        epsilon=optimizer.epsilon)
-    if isinstance(optimizer, optimizers.Adam):
-        return keras.optimizers.Adam(learning_rate=optimizer.learning_rate,
-                                     beta_1=optimizer.beta_1, beta_2=optimizer.beta_2,
-                                     epsilon=optimizer.epsilon)
-    raise ValueError(f"No Keras equivalent for the optimizer {optimizer!r}.")
+    name = next((name for name, cls in optimizers.OPTIMIZERS.items()
+                 if isinstance(optimizer, cls)), None)
+    if name is None:
+        raise ValueError(f"No Keras equivalent for the optimizer {optimizer!r}: expected an "
+                         f"instance of one of {sorted(optimizers.OPTIMIZERS)}.")
+    config = {key: getattr(optimizer, key) for key in _hyperparameter_names(type(optimizer))}
+    return keras.optimizers.get({"class_name": name, "config": config})
 
 
 def _nnlib_loss(keras_loss_object):
@@ -151,33 +164,26 @@ def _nnlib_loss(keras_loss_object):
 
 
 def _nnlib_optimizer(keras_optimizer_object):
-    keras = keras_module()
+    name = type(keras_optimizer_object).__name__.lower()  # exact class: AdamW is no Adam
     config = keras_optimizer_object.get_config()
     unsupported = {key: config[key] for key in
                    ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
                     "use_ema", "gradient_accumulation_steps", "nesterov", "centered", "amsgrad")
                    if config.get(key)}
-    if config.get("momentum") and isinstance(keras_optimizer_object, keras.optimizers.RMSprop):
+    if name == "rmsprop" and config.get("momentum"):
         unsupported["momentum"] = config["momentum"]
-    if unsupported or not isinstance(config["learning_rate"], int | float):
+    if name not in optimizers.OPTIMIZERS or unsupported \
+            or not isinstance(config["learning_rate"], int | float):
         raise ValueError(
-            "from_keras translates plain SGD, RMSprop and Adam with a constant learning rate. "
-            f"Received: {type(keras_optimizer_object).__name__} with {unsupported or config}"
+            f"from_keras translates the plain optimizers {sorted(optimizers.OPTIMIZERS)} with "
+            "a constant learning rate. Received: "
+            f"{type(keras_optimizer_object).__name__} with {unsupported or config}"
         )
-    learning_rate = config["learning_rate"]
+    cls = optimizers.OPTIMIZERS[name]
+    kwargs = {key: config[key] for key in _hyperparameter_names(cls)}
     if keras_optimizer_object.learning_rate.dtype == "float32":  # 0.003 -> 0.0030000000261
-        learning_rate = float(str(np.float32(learning_rate)))   # -> 0.003 again
-    if isinstance(keras_optimizer_object, keras.optimizers.SGD):
-        return nnlib.SGD(learning_rate, momentum=config["momentum"])
-    if isinstance(keras_optimizer_object, keras.optimizers.RMSprop):
-        return nnlib.RMSprop(learning_rate, rho=config["rho"], epsilon=config["epsilon"])
-    if isinstance(keras_optimizer_object, keras.optimizers.Adam):
-        return nnlib.Adam(learning_rate, beta_1=config["beta_1"], beta_2=config["beta_2"],
-                          epsilon=config["epsilon"])
-    raise ValueError(
-        "from_keras translates SGD, RMSprop and Adam optimizers. "
-        f"Received: {type(keras_optimizer_object).__name__}"
-    )
+        kwargs["learning_rate"] = float(str(np.float32(kwargs["learning_rate"])))  # -> 0.003
+    return cls(**kwargs)
 
 
 # ------------------------------------------------------------------ models
@@ -241,9 +247,10 @@ def from_keras(keras_model, seed=None):
                 f"type {type(layer).__name__}"
             )
         activation = keras.activations.serialize(layer.activation)
-        if activation not in ACTIVATIONS:
+        if activation not in activations.ACTIVATIONS:
             raise ValueError(
-                f"from_keras translates the activations {list(ACTIVATIONS)}. Received: "
+                f"from_keras translates nnlib's activations {sorted(activations.ACTIVATIONS)}. "
+                "Received: "
                 f"activation={activation!r} in layer {layer.name!r}"
             )
         if not layer.use_bias:

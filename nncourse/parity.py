@@ -24,8 +24,15 @@ from pathlib import Path
 import numpy as np
 
 import nnlib
-from nncourse.keras_bridge import floatx, keras_loss, keras_module, keras_optimizer, to_keras
-from nnlib import datasets
+from nncourse.keras_bridge import (
+    floatx,
+    keras_loss,
+    keras_module,
+    keras_optimizer,
+    tensorflow_module,
+    to_keras,
+)
+from nnlib import datasets, optimizers
 
 # What "agree" means: every epoch's loss and every final weight, absolute difference.
 TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
@@ -38,17 +45,17 @@ NETWORKS = {
 }
 UNITS = (25, 15, 1)  # the seed notes' network
 
-# name -> (optimizer class name, keyword arguments for both frameworks); None means
-# compile()'s default (RMSprop in both). Chosen for float32, where training amplifies rounding
+# name -> (name in nnlib.optimizers.OPTIMIZERS, keyword arguments for both frameworks); None
+# means compile()'s default (RMSprop in both). Chosen for float32, where training amplifies rounding
 # (see above): of the rates tried (SGD 0.1, 0.05, 0.02, 0.01; with momentum 0.05 ... 0.003;
 # Adam 0.01 ... 0.001), the largest for which nnlib in float32 stayed within 1e-5 of nnlib in
 # float64 on all three networks, over 100 epochs and 20 runs whose initial weights differ in
 # the last bit. Smaller is not always safer: Adam(0.001) once drifted by 1e-3 (a ReLU kink).
 OPTIMIZERS = {
-    "SGD": ("SGD", {"learning_rate": 0.05}),
-    "SGD momentum": ("SGD", {"learning_rate": 0.005, "momentum": 0.9}),
+    "SGD": ("sgd", {"learning_rate": 0.05}),
+    "SGD momentum": ("sgd", {"learning_rate": 0.005, "momentum": 0.9}),
     "RMSprop (default)": None,
-    "Adam": ("Adam", {"learning_rate": 0.002}),
+    "Adam": ("adam", {"learning_rate": 0.002}),
 }
 
 
@@ -75,7 +82,7 @@ def build_network(network, n_features, seed=0, dtype="float64"):
 def nnlib_optimizer(name):
     """A fresh nnlib optimizer for a key of OPTIMIZERS (None for compile()'s default)."""
     spec = OPTIMIZERS[name]
-    return None if spec is None else getattr(nnlib, spec[0])(**spec[1])
+    return None if spec is None else optimizers.OPTIMIZERS[spec[0]](**spec[1])
 
 
 @dataclass(frozen=True)
@@ -229,14 +236,6 @@ def run_case(case, keras_input="dataset", nnlib_optimizer_override=None,
     return Comparison(case, nnlib_run, keras_run, initial_weights)
 
 
-def tensorflow_module():
-    """TensorFlow, imported quietly after the environment is set (see keras_bridge)."""
-    keras_module()
-    import tensorflow as tf
-
-    return tf
-
-
 def seed_cases(epochs=100, dtypes=("float64", "float32")):
     """The seed notes' two networks as the notes train them: compile()'s default optimizer
     (RMSprop), batch_size 32 (Keras's default), on 200 coffee-roasting examples."""
@@ -247,21 +246,18 @@ def seed_cases(epochs=100, dtypes=("float64", "float32")):
 # ------------------------------------------------------------------ one gradient step
 
 
-def nnlib_gradients(model, X, Y):
-    """[dW1, db1, dW2, ...]: nnlib's backward pass for the cost of (X, Y), as `fit` takes it."""
-    X, Y = model._check_data(X, Y)
-    model._forward(X)
-    model._backward(Y)
-    return [g.copy() for layer in model.layers for g in layer.grads]
+def keras_gradients(keras_model, X, Y):
+    """Keras's side of nnlib's `model.compute_gradients(X, Y)`: (J, [dW1, db1, dW2, ...]).
 
-
-def keras_gradients(keras_model, loss, X, Y):
-    """The same from Keras: tf.GradientTape on `loss(Y, keras_model(X))`, [dW1, db1, ...]."""
+    J = loss(Y, keras_model(X)) with the compiled loss, and its gradients by tf.GradientTape
+    in `get_weights()` order; X: (m, n_features), Y: (m, units) or (m,).
+    """
     tf = tensorflow_module()
     X = tf.constant(X, dtype=keras_model.layers[0].kernel.dtype)
     with tf.GradientTape() as tape:
-        cost = loss(Y, keras_model(X, training=True))
-    return [np.asarray(g) for g in tape.gradient(cost, keras_model.trainable_variables)]
+        cost = keras_model.loss(Y, keras_model(X, training=True))
+    grads = tape.gradient(cost, keras_model.trainable_variables)
+    return float(cost), [np.asarray(g) for g in grads]
 
 
 # ------------------------------------------------------------------ report
