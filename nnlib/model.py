@@ -1,9 +1,14 @@
 """Sequential: a stack of Dense layers trained by mini-batch gradient descent, as in Keras.
 
     model = Sequential([Dense(25, "relu"), Dense(15, "relu"), Dense(1, "sigmoid")])
-    model.compile(loss=BinaryCrossentropy())          # optimizer defaults to RMSprop()
-    history = model.fit(X, Y, epochs=100)             # X (m, n_features), Y (m, 1) or (m,)
-    y_hat = model.predict(X)                          # (m, 1)
+    model.compile(optimizer=SGD(0.1), loss=BinaryCrossentropy())  # default optimizer: RMSprop
+    history = model.fit(X, Y, batch_size=32, epochs=100)  # X (m, n_features), Y (m, 1) or (m,)
+    y_hat = model.predict(X, verbose=0)                   # (m, 1)
+
+Arguments come in Keras's positional order, with Keras's defaults:
+compile(optimizer="rmsprop", loss=None), fit(x, y, batch_size=None, epochs=1, verbose="auto"),
+predict(x, batch_size=None, verbose="auto"), evaluate(x, y, batch_size=None, verbose="auto"),
+so a program written for nnlib runs on tensorflow.keras unchanged, and the other way round.
 """
 
 import math
@@ -13,6 +18,8 @@ import numpy as np
 
 from nnlib import losses, optimizers
 from nnlib.layers import Dense, Input
+
+_NO_LABELS = object()  # predict's "no Y", as distinct from a Y that is None by mistake
 
 
 class History:
@@ -66,7 +73,8 @@ class Sequential:
 
     def build(self, input_shape):
         """Create every layer's weights for inputs of shape (None, n_features)."""
-        n_features = input_shape[-1]
+        n_features = input_shape[-1] if isinstance(input_shape, tuple | list) \
+            and input_shape else None
         if isinstance(n_features, bool) or not isinstance(n_features, int | np.integer) \
                 or n_features < 1:
             raise ValueError(
@@ -83,36 +91,50 @@ class Sequential:
     def built(self):
         return self.n_features is not None
 
-    def compile(self, loss, optimizer=None):
-        """Choose the loss (an object or a name) and the optimizer (default: RMSprop())."""
-        self.loss = losses.get(loss)
+    def compile(self, optimizer="rmsprop", loss=None):
+        """Choose the optimizer (an object or a name; Keras's default "rmsprop") and the loss
+        (an object or a name), in Keras's order: compile(optimizer, loss)."""
+        if isinstance(optimizer, losses.Loss) and not isinstance(loss, losses.Loss):
+            raise ValueError(
+                f"compile's first argument is the optimizer, as in Keras: "
+                f"compile(optimizer=..., loss=...). Received: optimizer={optimizer!r}, "
+                f"loss={loss!r}. Write model.compile(loss={optimizer!r}) for the default "
+                f"optimizer.")
         self.optimizer = optimizers.get(optimizer)
+        self.loss = None if loss is None else losses.get(loss)
 
     # ---------------------------------------------------------------- training
 
-    def fit(self, X, Y, epochs=1, batch_size=32, shuffle=True, verbose=1, seed=None):
-        """Train for `epochs` passes over the data; return a History of the cost per epoch.
+    def fit(self, x, y, batch_size=None, epochs=1, verbose="auto", *, shuffle=True, seed=None):
+        """Train for `epochs` passes over (x, y); return a History of the cost per epoch.
 
-        Each epoch takes ceil(m / batch_size) gradient steps; the last batch may be smaller.
-        With batch_size >= m an epoch is one step of full-batch gradient descent. The recorded
-        cost of an epoch is the size-weighted mean of its batch costs, each computed before
-        that batch's update (what Keras reports). shuffle=True reorders the examples every
-        epoch, from `seed` if given, else from the model's seed.
+        x: (m, n_features); y: (m, units), or (m,) for one unit. Each epoch takes
+        ceil(m / batch_size) gradient steps (batch_size None: Keras's 32); the last batch may
+        be smaller. With batch_size >= m an epoch is one step of full-batch gradient descent.
+        The recorded cost of an epoch is the size-weighted mean of its batch costs, each
+        computed before that batch's update (what Keras reports). verbose "auto", 1 or 2
+        prints the cost of each epoch, 0 nothing. shuffle=True reorders the examples every
+        epoch, from `seed` if given, else from the model's seed (keywords only: Keras has
+        other arguments in those places).
         """
         self._check_compiled("fit")
-        X, Y = self._check_data(X, Y)
+        X, Y = self._check_data(x, y)
         _check_count("epochs", epochs, minimum=0)
-        _check_count("batch_size", 32 if batch_size is None else batch_size, minimum=1)
-        batch_size = 32 if batch_size is None else int(batch_size)
+        batch_size = _check_batch_size(batch_size)
+        verbose = _check_verbose(verbose)
         rng = self.rng if seed is None else np.random.default_rng(seed)
+        params = [p for layer in self.layers for p in layer.params]
+        grads = [g for layer in self.layers for g in layer.grads]
+        self.optimizer.build(params)  # refuses an optimizer that trains another model
         history = History()
         with np.errstate(over="ignore", invalid="ignore"):  # divergence shows as NaN, below
             for epoch in range(epochs):
                 if shuffle:
                     order = rng.permutation(len(X))
-                    cost, bad_batch = self._train_epoch(X[order], Y[order], batch_size)
+                    cost, bad_batch = self._train_epoch(X[order], Y[order], batch_size,
+                                                        params, grads)
                 else:
-                    cost, bad_batch = self._train_epoch(X, Y, batch_size)
+                    cost, bad_batch = self._train_epoch(X, Y, batch_size, params, grads)
                 history.epoch.append(epoch)
                 history.history["loss"].append(cost)
                 if verbose:
@@ -127,14 +149,12 @@ class Sequential:
                     break
         return history
 
-    def _train_epoch(self, X, Y, batch_size):
+    def _train_epoch(self, X, Y, batch_size, params, grads):
         """One pass of mini-batch steps over (X, Y) in order; batches are views, not copies.
 
         Returns (cost, None), the size-weighted mean of the batch costs, or (cost, k) when
         batch k's cost is NaN or infinite (no step is taken from it).
         """
-        params = [p for layer in self.layers for p in layer.params]
-        grads = [g for layer in self.layers for g in layer.grads]
         total = 0.0
         for k, start in enumerate(range(0, len(X), batch_size), start=1):
             Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
@@ -147,27 +167,43 @@ class Sequential:
             total += cost * len(Xb)
         return total / len(X), None
 
-    def predict(self, X):
-        """The network's output for X (m, n_features): shape (m, units of the last layer)."""
-        X, _ = self._check_data(X)
-        return self._forward(X).copy()
+    def predict(self, x, batch_size=None, verbose="auto"):
+        """The network's output for x (m, n_features): shape (m, units of the last layer).
 
-    def evaluate(self, X, Y):
-        """The cost J on (X, Y), computed as in training (from the logit for sigmoid + BCE)."""
+        Computed batch_size examples at a time (None: all at once; the values are the same).
+        verbose is accepted as Keras's is; nnlib draws no progress bar, so nothing is printed.
+        """
+        X, _ = self._check_data(x)
+        _check_verbose(verbose)
+        if batch_size is None:
+            return self._forward(X).copy()
+        size = _check_batch_size(batch_size)
+        return np.concatenate([self._forward(X[i:i + size]).copy()
+                               for i in range(0, len(X), size)])
+
+    def evaluate(self, x, y, batch_size=None, verbose="auto"):
+        """The cost J on (x, y), computed as in training (from the logit for sigmoid + BCE).
+
+        J is the mean loss over all m examples; Keras's size-weighted mean of batch means is
+        the same number, so batch_size is only checked. verbose is accepted as Keras's is;
+        nothing is printed.
+        """
         self._check_compiled("evaluate")
-        X, Y = self._check_data(X, Y)
+        X, Y = self._check_data(x, y)
+        _check_batch_size(batch_size)
+        _check_verbose(verbose)
         self._forward(X)
         return self._cost(Y)
 
-    def compute_gradients(self, X, Y):
-        """The cost J of (X, Y) and its gradients, as one training step computes them.
+    def compute_gradients(self, x, y):
+        """The cost J of (x, y) and its gradients, as one training step computes them.
 
-        X: (m, n_features); Y: (m, units) or (m,). Returns (J, [dW1, db1, dW2, db2, ...]):
+        x: (m, n_features); y: (m, units) or (m,). Returns (J, [dW1, db1, dW2, db2, ...]):
         J a float, the gradients copies in `get_weights()` order, dW: (n_in, units),
         db: (units,). Nothing is updated: it is what `fit` would hand the optimizer.
         """
         self._check_compiled("compute_gradients")
-        X, Y = self._check_data(X, Y)
+        X, Y = self._check_data(x, y)
         self._forward(X)
         cost = self._cost(Y)
         self._backward(Y)
@@ -208,14 +244,18 @@ class Sequential:
     # ---------------------------------------------------------------- checks
 
     def _check_compiled(self, method):
-        if self.loss is None:
+        if self.optimizer is None:
             raise RuntimeError(
                 f"You must call compile() before {method}(), "
-                "e.g. model.compile(loss=BinaryCrossentropy())."
-            )
+                "e.g. model.compile(optimizer=SGD(0.1), loss=BinaryCrossentropy()).")
+        if self.loss is None:
+            raise ValueError(
+                f"{method}() needs a loss, and compile() was given none (loss=None). "
+                "Call e.g. model.compile(optimizer=SGD(0.1), loss=BinaryCrossentropy()).")
 
-    def _check_data(self, X, Y=None):
-        """Return X (m, n_features) and Y (m, units) as arrays of the model's dtype."""
+    def _check_data(self, X, Y=_NO_LABELS):
+        """Return X (m, n_features) and Y (m, units) as arrays of the model's dtype
+        (Y: None when the caller has no labels, as predict)."""
         if not self.layers:
             raise ValueError("The model has no layers: give Sequential a list of Dense layers.")
         X = _as_float_array("X", X, self.dtype)
@@ -232,7 +272,7 @@ class Sequential:
                 f"{self.n_features}: X must have shape (m, {self.n_features}). "
                 f"Received: X.shape={X.shape}"
             )
-        if Y is None:
+        if Y is _NO_LABELS:
             return X, None
         Y = _as_float_array("Y", Y, self.dtype)
         units = self.layers[-1].units
@@ -298,6 +338,8 @@ class Sequential:
 
 
 def _as_float_array(name, values, dtype):
+    if values is None:
+        raise ValueError(f"{name} must be an array of numbers. Received: {name}=None")
     try:
         array = np.asarray(values, dtype=dtype)
     except (TypeError, ValueError) as error:
@@ -306,6 +348,23 @@ def _as_float_array(name, values, dtype):
         rows = np.unique(np.argwhere(~np.isfinite(np.atleast_1d(array)))[:, 0])[:5]
         raise ValueError(f"{name} contains NaN or inf (first rows: {rows.tolist()}).")
     return array
+
+
+def _check_batch_size(batch_size):
+    """batch_size as an int (None: Keras's default, 32), or a ValueError."""
+    if batch_size is None:
+        return 32
+    _check_count("batch_size", batch_size, minimum=1)
+    return int(batch_size)
+
+
+def _check_verbose(verbose):
+    """verbose as Keras takes it: "auto" (which is 1 here), 0, 1 or 2; returns an int."""
+    if isinstance(verbose, str) and verbose == "auto":
+        return 1
+    if not isinstance(verbose, bool) and verbose in (0, 1, 2):
+        return int(verbose)
+    raise ValueError(f'verbose must be "auto", 0, 1 or 2. Received: verbose={verbose!r}')
 
 
 def _check_count(name, value, minimum):

@@ -9,18 +9,44 @@ import numpy as np
 
 
 class Optimizer:
-    """Base class: validates the learning rate and counts steps (Keras's `iterations`)."""
+    """Base class: validates the learning rate, counts steps (Keras's `iterations`) and keeps
+    one model's per-parameter state.
+
+    An optimizer belongs to the parameters it first trained, as in Keras: its state
+    (velocities, moments) is per parameter, so a second model needs an optimizer of its own.
+    """
 
     def __init__(self, learning_rate):
-        _check_positive(learning_rate=learning_rate)
-        self.learning_rate = learning_rate
+        self.learning_rate = _check_number("learning_rate", learning_rate)
         self.iterations = 0
-        self._slots = None  # per-parameter state, built on the first step
+        self._params = None  # the arrays it trains, fixed by the first build()
+        self._slots = None   # their state, one tuple of arrays per parameter
+        self._checked = None  # the list of parameters last checked by build()
+
+    def build(self, params):
+        """Bind the optimizer to `params` (a list of arrays) and create their state.
+
+        Refuses a different list of arrays later (another model's weights), with the
+        message Keras would give in its own words: sharing would mix two models' state.
+        """
+        if self._params is None:
+            self._params = list(params)
+            self._slots = [self._new_slots(p) for p in params]
+        elif len(params) != len(self._params) or \
+                any(p is not q for p, q in zip(params, self._params, strict=False)):
+            name = type(self).__name__
+            raise ValueError(
+                f"This {name} optimizer already trains another model's weights: an optimizer "
+                f"keeps state for the weights it was first used with (as in Keras), so each "
+                f"model needs its own. Received: weights of shapes {[p.shape for p in params]}; "
+                f"built for {[p.shape for p in self._params]}. Give the second model a new "
+                f"optimizer, e.g. model.compile(optimizer={name}(...), loss=...).")
+        self._checked = params
 
     def step(self, params, grads):
         """Update each array in `params` in place from the matching array in `grads`."""
-        if self._slots is None:
-            self._slots = [self._new_slots(p) for p in params]
+        if params is not self._checked:  # fit passes the same list for a whole epoch
+            self.build(params)
         self.iterations += 1
         for p, g, slots in zip(params, grads, self._slots, strict=True):
             self._update(p, g, *slots)
@@ -42,9 +68,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0):
         super().__init__(learning_rate)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1]. Received: momentum={momentum}")
-        self.momentum = momentum
+        self.momentum = _check_number("momentum", momentum, low=0.0, high=1.0)
 
     def _new_slots(self, p):
         return (np.zeros_like(p),) if self.momentum else ()
@@ -67,8 +91,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7):
         super().__init__(learning_rate)
-        self.rho = rho
-        self.epsilon = epsilon
+        self.rho = _check_number("rho", rho, low=0.0, high=1.0)
+        self.epsilon = _check_number("epsilon", epsilon, low=0.0)
 
     def _new_slots(self, p):
         return (np.zeros_like(p),)
@@ -89,9 +113,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        self.beta_1 = _check_number("beta_1", beta_1, low=0.0, high=1.0)
+        self.beta_2 = _check_number("beta_2", beta_2, low=0.0, high=1.0)
+        self.epsilon = _check_number("epsilon", epsilon, low=0.0)
 
     def step(self, params, grads):
         t = self.iterations + 1
@@ -127,7 +151,15 @@ def get(optimizer):
     )
 
 
-def _check_positive(**kwargs):
-    for name, value in kwargs.items():
-        if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
+def _check_number(name, value, low=None, high=None):
+    """`value` as a Python float (so float32 weights stay float32), or a ValueError that names
+    the argument, the range expected and the value received. Python and NumPy real numbers
+    are numbers; True and False are not (SGD(True) is a mistake, not a learning rate of 1)."""
+    number = isinstance(value, int | float | np.integer | np.floating) and \
+        not isinstance(value, bool)
+    if number and np.isfinite(value) and (low is None or value >= low) and \
+            (high is None or value <= high):
+        return float(value)
+    expected = ("a finite number" if low is None else
+                f"a number >= {low:g}" if high is None else f"a number in [{low:g}, {high:g}]")
+    raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")

@@ -6,7 +6,6 @@ matplotlib ``Figure``. In a notebook, end the call with ``;`` or assign the resu
 Jupyter does not show the figure twice.
 """
 
-import inspect
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -110,8 +109,8 @@ def plot_decision_boundary(model, X, Y, ax=None, resolution=200, threshold=0.5):
     """Shade a classifier's predicted probability over the plane, with the data on top.
 
     Args:
-        model: any object with ``predict(X)`` mapping a (k, 2) array to probabilities of
-            shape (k, 1) or (k,), e.g. an ``nnlib`` or Keras model.
+        model: any object with Keras's ``predict(X, verbose=0)`` mapping a (k, 2) array to
+            probabilities of shape (k, 1) or (k,), e.g. an ``nnlib`` or Keras model.
         X: array of shape (m, 2), the examples.
         Y: labels in {0, 1}, shape (m,) or (m, 1).
         ax: optional Axes to draw on.
@@ -152,7 +151,7 @@ def plot_decision_boundary(model, X, Y, ax=None, resolution=200, threshold=0.5):
     xx0, xx1 = np.meshgrid(x0, x1)
     grid = np.column_stack([xx0.ravel(), xx1.ravel()])  # (k, 2), k = resolution**2
 
-    y_hat = np.asarray(_predict_quietly(model, grid), dtype=np.float64)
+    y_hat = np.asarray(model.predict(grid, verbose=0), dtype=np.float64)
     if y_hat.size != grid.shape[0]:
         raise ValueError(
             f"model.predict on a grid of shape {grid.shape} must return shape "
@@ -209,11 +208,3 @@ def _losses_of(h):
         )
     return loss
 
-
-def _predict_quietly(model, grid):
-    # Keras's predict prints a progress bar unless told verbose=0; pass it when accepted.
-    try:
-        accepts_verbose = "verbose" in inspect.signature(model.predict).parameters
-    except (TypeError, ValueError):  # builtins and some C extensions have no signature
-        accepts_verbose = False
-    return model.predict(grid, verbose=0) if accepts_verbose else model.predict(grid)

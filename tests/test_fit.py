@@ -36,10 +36,10 @@ def test_fit_equals_minibatch_sgd_by_hand(m, batch_size):
     """Partial last batch kept; history = size-weighted mean of pre-update batch losses."""
     X, Y = _logistic_data(m)
     model = Sequential([Dense(1, "sigmoid")], seed=0)
-    model.compile(loss=BinaryCrossentropy(), optimizer=SGD(learning_rate=0.5))
+    model.compile(optimizer=SGD(learning_rate=0.5), loss=BinaryCrossentropy())
     model.build((None, 2))
     W0, b0 = model.get_weights()
-    history = model.fit(X, Y, epochs=4, batch_size=batch_size, shuffle=False, verbose=0)
+    history = model.fit(X, Y, batch_size=batch_size, epochs=4, shuffle=False, verbose=0)
     W, b, expected = _by_hand_logistic_sgd(X, Y, W0, b0, 0.5, batch_size, 4)
     np.testing.assert_allclose(history.history["loss"], expected, rtol=1e-12)
     np.testing.assert_allclose(model.get_weights()[0], W, rtol=1e-12)
@@ -58,8 +58,8 @@ def test_number_of_gradient_steps(m, batch_size, steps_per_epoch):
     X, Y = _logistic_data(m)
     model = Sequential([Dense(3, "relu"), Dense(1, "sigmoid")], seed=0)
     optimizer = SGD()
-    model.compile(loss="binary_crossentropy", optimizer=optimizer)
-    model.fit(X, Y, epochs=7, batch_size=batch_size, verbose=0)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy")
+    model.fit(X, Y, batch_size=batch_size, epochs=7, verbose=0)
     assert optimizer.iterations == 7 * steps_per_epoch
 
 
@@ -128,8 +128,8 @@ def test_seed_makes_initialisation_and_shuffling_reproducible():
 
     def trained(seed, fit_seed=None, shuffle=True):
         model = Sequential([Dense(3, "relu"), Dense(1, "sigmoid")], seed=seed)
-        model.compile(loss="binary_crossentropy", optimizer=SGD(0.1))
-        model.fit(X, Y, epochs=3, batch_size=8, shuffle=shuffle, verbose=0, seed=fit_seed)
+        model.compile(optimizer=SGD(0.1), loss="binary_crossentropy")
+        model.fit(X, Y, batch_size=8, epochs=3, shuffle=shuffle, verbose=0, seed=fit_seed)
         return np.concatenate([w.ravel() for w in model.get_weights()])
 
     np.testing.assert_array_equal(trained(1), trained(1))
@@ -141,7 +141,7 @@ def test_seed_makes_initialisation_and_shuffling_reproducible():
 def test_float32_on_request():
     X, Y = _logistic_data(40)
     model = Sequential([Dense(3, "relu"), Dense(1, "sigmoid")], seed=0, dtype="float32")
-    model.compile(loss=BinaryCrossentropy(), optimizer=Adam(0.01))
+    model.compile(optimizer=Adam(0.01), loss=BinaryCrossentropy())
     model.fit(X, Y, epochs=2, verbose=0)
     assert all(w.dtype == np.float32 for w in model.get_weights())
     assert model.predict(X).dtype == np.float32
@@ -165,7 +165,7 @@ def test_a_diverging_run_stops_with_a_message():
     X = rng.normal(size=(40, 2)) * 100
     Y = rng.normal(size=(40, 1)) * 100
     model = Sequential([Dense(8, "relu"), Dense(1)], seed=0)
-    model.compile(loss=MeanSquaredError(), optimizer=SGD(learning_rate=10.0))
+    model.compile(optimizer=SGD(learning_rate=10.0), loss=MeanSquaredError())
     with pytest.warns(RuntimeWarning, match="training stopped.*smaller learning_rate"):
         history = model.fit(X, Y, epochs=50, verbose=0)
     assert len(history.history["loss"]) < 50

@@ -20,7 +20,7 @@ def accuracy(model, X, Y):
 def test_fit_lowers_the_cost(make_data, output, loss):
     X, Y = make_data(m=200, seed=1)
     model = Sequential([Dense(25, "relu"), Dense(15, "relu"), Dense(1, output)], seed=0)
-    model.compile(loss=loss, optimizer=Adam(0.01))
+    model.compile(optimizer=Adam(0.01), loss=loss)
     before = model.evaluate(X, Y)
     history = model.fit(X, Y, epochs=60, verbose=0)
     after = model.evaluate(X, Y)
@@ -31,7 +31,7 @@ def test_fit_lowers_the_cost(make_data, output, loss):
 def test_the_seed_network_learns_the_coffee_data():
     X, Y = datasets.coffee_roasting(m=200)
     model = Sequential([Dense(25, "sigmoid"), Dense(15, "sigmoid"), Dense(1, "sigmoid")], seed=0)
-    model.compile(loss=BinaryCrossentropy(), optimizer=Adam(0.01))
+    model.compile(optimizer=Adam(0.01), loss=BinaryCrossentropy())
     model.fit(X, Y, epochs=100, verbose=0)
     assert accuracy(model, X, Y) > 0.9
 
@@ -39,7 +39,7 @@ def test_the_seed_network_learns_the_coffee_data():
 def test_a_relu_network_learns_xor_perfectly():
     X, Y = datasets.xor(m=200)
     model = Sequential([Dense(8, "relu"), Dense(1, "sigmoid")], seed=0)
-    model.compile(loss=BinaryCrossentropy(), optimizer=Adam(0.05))
+    model.compile(optimizer=Adam(0.05), loss=BinaryCrossentropy())
     model.fit(X, Y, epochs=200, verbose=0)
     assert accuracy(model, X, Y) == 1.0
 
@@ -53,6 +53,6 @@ def test_a_linear_network_cannot_learn_xor(hidden_layers):
     X, Y = datasets.xor(m=200)
     layers = [Dense(8, "linear") for _ in range(hidden_layers)] + [Dense(1, "sigmoid")]
     model = Sequential(layers, seed=0)
-    model.compile(loss=BinaryCrossentropy(), optimizer=Adam(0.05))
+    model.compile(optimizer=Adam(0.05), loss=BinaryCrossentropy())
     model.fit(X, Y, epochs=200, verbose=0)
     assert accuracy(model, X, Y) <= 0.75
