@@ -171,7 +171,7 @@ def test_from_keras_takes_a_model_written_in_keras():
     assert isinstance(model.optimizer, nnlib.SGD)
     assert (model.optimizer.learning_rate, model.optimizer.momentum) == (0.01, 0.0)
     X = np.random.default_rng(4).normal(size=(8, 2)).astype("float32")
-    assert_agree("predict with Keras's own initial weights", model.predict(X),
+    assert_agree("predict with Keras's own initial weights", model.predict(X, verbose=0),
                  keras_model.predict(X, verbose=0), ONE_STEP_TOLERANCE["float32"])
 
 
@@ -234,8 +234,7 @@ def test_forward_pass_matches_keras(activation, dtype):
     model = random_model(activation, dtype, rng)
     X = rng.normal(0.0, 2.0, size=(64, 4)).astype(dtype)
     keras_model = to_keras(model, compile=False)
-    nnlib_out = model.predict(X)
-    keras_out = keras_model.predict(X, verbose=0)
+    nnlib_out, keras_out = (m.predict(X, verbose=0) for m in (model, keras_model))
     assert keras_out.dtype == np.dtype(dtype)
     assert_agree(f"predict, 3 x Dense({activation!r}), {dtype}", nnlib_out, keras_out,
                  ONE_STEP_TOLERANCE[dtype])
@@ -295,7 +294,7 @@ def test_loss_on_saturated_logits(loss_name, dtype, label_shape):
     tol = ONE_STEP_TOLERANCE[dtype]
     # the cost as training and evaluate compute it (Keras: compiled test step, batches of 32)
     assert_agree(f"evaluate, {loss_name}, |z| <= 50, labels {label_shape}, {dtype}",
-                 model.evaluate(X, Y), keras_model.evaluate(X, Y, verbose=0), tol)
+                 *(m.evaluate(X, Y, verbose=0) for m in (model, keras_model)), tol)
     # per example, from the sigmoid's output tensor (which carries its logit in Keras)
     per_example = keras_loss(loss_name, dtype=dtype, reduction=None)
     keras_values = np.asarray(per_example(Y, keras_model(X)))
