@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from nncourse.grading import ROOT, _nbgrader, grade_class
+from nncourse.course import ROOT, copy_sources
+from nncourse.grading import grade_class, nbgrader
 
 LESSON = "01_loss_and_cost"
 
@@ -35,16 +36,16 @@ def make_class(folder, size):
 
 
 def plain_nbgrader(submissions, work):
-    """Seconds for generate + sequential autograde of every student with plain nbgrader."""
-    work.mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", work)
-    shutil.copytree(ROOT / "solutions" / LESSON, work / "solutions" / LESSON)
+    """Seconds for generate + sequential autograde of every student with nbgrader's own steps
+    (in this process, as `nbgrader autograde` runs them, without its start-up)."""
+    copy_sources(work, [LESSON])
     shutil.copytree(submissions, work / "submitted")
+    db_url = f"sqlite:///{work / 'gradebook.db'}"
     start = time.perf_counter()
-    for args in (["generate_assignment", LESSON], ["autograde", LESSON]):
-        done = _nbgrader(args, work)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr[-2000:])
+    nbgrader.generate(work, [LESSON], db_url)
+    failure = nbgrader.autograde(work, db_url, LESSON)
+    if failure:
+        raise RuntimeError(failure[-2000:])
     return time.perf_counter() - start
 
 

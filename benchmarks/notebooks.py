@@ -14,13 +14,13 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from nncourse.grading import ROOT, lessons_in
+from nncourse.course import SOLUTIONS, lessons, notebook_path
 
 BUDGET_S = 30
 
 
 def run(lesson):
-    path = ROOT / "solutions" / lesson / f"{lesson}.ipynb"
+    path = notebook_path(SOLUTIONS, lesson)
     notebook = nbformat.read(path, as_version=4)
     budget = notebook.metadata.get("nncourse", {}).get("time_budget_s", BUDGET_S)
     start = time.perf_counter()
@@ -36,7 +36,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     lines = [f"Median of {args.repeats} run(s), kernel start included.", "",
              "| lesson | seconds | budget |", "|---|---|---|"]
-    for lesson in lessons_in():
+    for lesson in lessons():
         runs = [run(lesson) for _ in range(args.repeats)]
         row = f"| {lesson} | {statistics.median(r[0] for r in runs):.1f} | {runs[0][1]} |"
         print(row, flush=True)

@@ -13,11 +13,12 @@ The expected grades are written to examples/expected_grades.json.
 import json
 import re
 import runpy
-from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+from nncourse.course import RELEASE, ROOT, SOLUTIONS, exercises, notebook_path, points
+from nncourse.grading.nbgrader import grade_id, is_solution
+
 CLASS = ROOT / "examples" / "class"
 ENDLESS = "while True:  # waiting for something that never happens\n    pass\n\n"
 
@@ -46,21 +47,6 @@ STUDENTS = {
 }
 
 
-def meta(cell):
-    return cell.metadata.get("nbgrader", {})
-
-
-def exercises(notebook):
-    """{solution grade_id: [grade_ids of its test cells]}, in order."""
-    result, current = {}, None
-    for cell in notebook.cells:
-        if meta(cell).get("solution"):
-            current = result.setdefault(meta(cell)["grade_id"], [])
-        elif meta(cell).get("grade") and current is not None:
-            current.append(meta(cell)["grade_id"])
-    return result
-
-
 def solution_code(source):
     """A solution cell as a student would have written it: without nbgrader's markers."""
     return re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source, flags=re.M)
@@ -68,15 +54,14 @@ def solution_code(source):
 
 def build(student, lesson, answers):
     """(the student's notebook, {grade_id: expected points}) for one lesson."""
-    solution = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", 4)
-    notebook = nbformat.read(ROOT / "lessons" / lesson / f"{lesson}.ipynb", 4)
+    solution = nbformat.read(notebook_path(SOLUTIONS, lesson), 4)
+    notebook = nbformat.read(notebook_path(RELEASE, lesson), 4)
     fixture = ROOT / "tests" / "fixtures" / "wrong_answers" / f"{lesson}.py"
     wrong = {a["name"]: a for a in runpy.run_path(str(fixture))["WRONG_ANSWERS"]}
     cells_of = exercises(solution)
     if answers == "all":
         answers = dict.fromkeys(cells_of, "solution")
-    code = {meta(c)["grade_id"]: solution_code(c.source) for c in solution.cells
-            if meta(c).get("solution")}
+    code = {grade_id(c): solution_code(c.source) for c in solution.cells if is_solution(c)}
     lost = set()
     for exercise, tests in cells_of.items():
         answer = answers.get(exercise)
@@ -89,11 +74,9 @@ def build(student, lesson, answers):
             code[exercise] = wrong[answer]["source"]
             lost |= set(wrong[answer]["loses"])
     for cell in notebook.cells:
-        grade_id = meta(cell).get("grade_id")
-        if meta(cell).get("solution") and answers.get(grade_id) is not None:
-            cell.source = code[grade_id]
-    expected = {meta(c)["grade_id"]: 0 if meta(c)["grade_id"] in lost else meta(c)["points"]
-                for c in solution.cells if meta(c).get("grade")}
+        if is_solution(cell) and answers.get(grade_id(cell)) is not None:
+            cell.source = code[grade_id(cell)]
+    expected = {g: 0 if g in lost else p for g, p in points(solution).items()}
     return notebook, expected
 
 

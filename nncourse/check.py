@@ -27,9 +27,12 @@ Three rules make it hard to pass without a right answer:
 - The learner's function runs under a profiler (`sys.setprofile`) that fails the check if any
   code from the nnlib package runs inside it, however nnlib was imported or aliased.
 - A warning raised inside the learner's function, or a change it makes to its inputs, fails
-  the check with a message (a warning would reach stderr, which nbgrader scores as a failure).
+  the check with a message (a warning would reach stderr, which the grader scores as a failure).
 
-Nothing here prints: a check returns quietly or raises AssertionError.
+Nothing here prints: a check returns quietly or raises AssertionError. The three ways of
+passing without the work raise their own subclasses of it, `LibraryReplaced`, `CalledNnlib`
+and `CheckSwitchedOff`: the learner reads the message, and the grader flags the notebook for
+the instructor by the error's name (nncourse.grading.report), never by its wording.
 """
 
 import copy
@@ -70,6 +73,18 @@ _PYTHON_CACHES = {"__slotnames__",  # set by copy.deepcopy and pickle
                   "__annotations__"}  # set by reading it
 
 
+class LibraryReplaced(AssertionError):
+    """NumPy or nnlib was changed in this kernel: the tests' expected values cannot be trusted."""
+
+
+class CalledNnlib(AssertionError):
+    """The learner's function ran nnlib's code instead of computing the result itself."""
+
+
+class CheckSwitchedOff(AssertionError):
+    """The learner's function tried to remove the profiler that watches for nnlib's code."""
+
+
 def _from_notebook(value):
     """Whether value (or the function inside a property, a staticmethod, a registry's tuple)
     was defined in the notebook, module `__main__`."""
@@ -99,8 +114,8 @@ def untouched():
     deleted; for classes and registries also added (a method that shadows an inherited one,
     a new registry name); and, for changes made before this module was imported, an object
     defined in the notebook (module `__main__`). Raises AssertionError naming each change
-    (e.g. `numpy.log`, `nnlib.layers.Dense.forward`, `nnlib.activations.ACTIVATIONS['relu']`).
-    Takes well under a millisecond: every check calls it.
+    (e.g. `numpy.log`, `nnlib.layers.Dense.forward`, `nnlib.activations.ACTIVATIONS['relu']`):
+    LibraryReplaced. Takes well under a millisecond: every check calls it.
     """
     replaced = [label.format(key) for label, live, attrs, _ in _NAMESPACES
                 for key, value in attrs.items() if live.get(key, _MISSING) is not value]
@@ -110,7 +125,7 @@ def untouched():
                          for key in sorted(live.keys() - attrs.keys() - _PYTHON_CACHES)]
     replaced += [name for name in _REPLACED_BEFORE if name not in replaced]
     if replaced:
-        raise AssertionError(
+        raise LibraryReplaced(
             f"These were replaced in this kernel: {', '.join(replaced)}. The tests "
             "compare your answers with NumPy and nnlib as installed: remove the code that "
             "assigns to them, restart the kernel and run the notebook again.")
@@ -149,15 +164,16 @@ def build(name, *args, **kwargs):
 def call(fn, *args, allow=()):
     """Return the learner's fn(*args), run on deep copies of args.
 
-    Raises AssertionError if nnlib code ran during the call (except inside what `allow`
-    lists: nnlib functions, or nnlib classes, meaning all their methods, inherited ones
-    included), if fn tried to remove the profiler, emitted a warning or changed one of its
-    inputs in place, or if NumPy or nnlib was changed (`untouched()`).
+    Raises CalledNnlib if nnlib code ran during the call (except inside what `allow` lists:
+    nnlib functions, or nnlib classes, meaning all their methods, inherited ones included),
+    CheckSwitchedOff if fn tried to remove the profiler, LibraryReplaced if NumPy or nnlib was
+    changed (`untouched()`), and AssertionError if fn emitted a warning or changed one of its
+    inputs in place.
     """
     untouched()
     mine = copy.deepcopy(args)
     allowed = {f.__code__ for f in _functions(allow)}
-    ran_nnlib, inside = [], []
+    ran_nnlib, switched_off, inside = [], [], []
 
     def profile(frame, event, arg):
         if inside:  # inside an allowed nnlib function: ignore what it calls
@@ -170,7 +186,7 @@ def call(fn, *args, allow=()):
             name = getattr(code, "co_qualname", code.co_name)  # co_qualname: Python 3.11+
             ran_nnlib.append(f"{frame.f_globals.get('__name__', code.co_filename)}.{name}")
         elif event == "c_call" and arg is sys.setprofile and frame.f_globals is not globals():
-            ran_nnlib.append("sys.setprofile (which would switch this check off)")
+            switched_off.append(True)
 
     previous = sys.getprofile()
     with warnings.catch_warnings(record=True) as caught:  # what would have reached stderr
@@ -181,9 +197,13 @@ def call(fn, *args, allow=()):
             sys.setprofile(previous)
     untouched()
     call_text = _call_text(fn, args)
+    if switched_off:
+        raise CheckSwitchedOff(f"{call_text} called sys.setprofile, which would switch this "
+                               "check off. Remove that call: the tests must see which "
+                               "functions your code runs.")
     if ran_nnlib:
-        raise AssertionError(f"{call_text} called {ran_nnlib[0]}. Write the computation "
-                             "yourself with NumPy: the tests compare it with nnlib's.")
+        raise CalledNnlib(f"{call_text} called {ran_nnlib[0]}. Write the computation "
+                          "yourself with NumPy: the tests compare it with nnlib's.")
     if caught:
         w = caught[0]
         raise AssertionError(f"{call_text} emitted {w.category.__name__}: {w.message}\n"

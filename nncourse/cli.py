@@ -2,16 +2,22 @@
 
     nncourse train-seed [--epochs 100] [--out build/seed]
     nncourse parity [--epochs 100] [--out build/parity] [--dtype both] [--keras-input dataset]
-    nncourse release [--lesson L ...]
+    nncourse release [--lesson L ...] [--out lessons]
     nncourse grade SUBMISSIONS [--lesson L ...] [--jobs N] [--out DIR] [--db-url URL]
+                   [--timeout S] [--memory-mb MB]
 
 Each command is two small functions: `add_<command>(subparsers)` declares its arguments and
-`run_<command>(args)` runs it and returns the exit code. Heavy imports (TensorFlow) happen
-inside `run_<command>`, so `nncourse --help` stays fast.
+the optional dependencies it needs (an extra of the `nncourse` package), and
+`run_<command>(args)` runs it and returns the exit code. Heavy imports (TensorFlow, the
+autograder) happen inside `run_<command>`, so `nncourse --help` stays fast; when one is not
+installed, `main` says which extra to install instead of showing a traceback.
 """
 
 import argparse
+import sys
 from pathlib import Path
+
+from nncourse.grading.limits import DEFAULT, Limits
 
 
 def add_parity(subparsers):
@@ -32,7 +38,7 @@ def add_parity(subparsers):
     parser.add_argument("--keras-input", choices=("dataset", "arrays"), default="dataset",
                         help="feed Keras a tf.data.Dataset of the same batches (default), or "
                              "the arrays as the notes do: same numbers, about 4x slower")
-    parser.set_defaults(run=run_parity)
+    parser.set_defaults(run=run_parity, extra="keras")
 
 
 def run_parity(args):
@@ -46,31 +52,41 @@ def run_parity(args):
 
 def add_train_seed(subparsers):
     parser = subparsers.add_parser(
-        "train-seed", help="train the seed notes' two networks with nnlib (the first demo)")
-    parser.add_argument("--epochs", type=_positive_int, default=100)
-    parser.add_argument("--out", type=Path, default=Path("build/seed"))
-    parser.set_defaults(run=run_train_seed)
+        "train-seed", help="train the seed notes' two networks with nnlib (the first demo)",
+        description="Train the seed notes' two 25-15-1 networks (sigmoid x3; relu, relu, "
+                    "sigmoid) on the coffee data as the notes do, print the cost every 10 "
+                    "epochs and the final accuracy, and save the two loss curves.")
+    parser.add_argument("--epochs", type=_positive_int, default=100,
+                        help="epochs of training (default: 100)")
+    parser.add_argument("--out", type=Path, default=Path("build/seed"),
+                        help="directory for the figure loss_curves.png (default: build/seed)")
+    parser.set_defaults(run=run_train_seed, extra="course")  # the figure needs matplotlib
 
 
 def run_train_seed(args):
-    from nncourse import seed
+    from nncourse import notes
 
-    seed.main(["--epochs", str(args.epochs), "--out", str(args.out)])
+    notes.main(epochs=args.epochs, out=args.out)
     return 0
 
 
 def add_release(subparsers):
     parser = subparsers.add_parser(
-        "release", help="regenerate lessons/ from solutions/ with nbgrader, and check it")
+        "release", help="regenerate lessons/ from solutions/ with the autograder, and check it",
+        description="Generate each lesson's learner notebook from solutions/<lesson>/ (the "
+                    "instructor's) with nbgrader generate_assignment, into lessons/<lesson>/, "
+                    "and check that no solution code and no hidden test is left in it.")
     parser.add_argument("--lesson", action="append", dest="lessons", metavar="L",
                         help="only this lesson (repeatable; default: all)")
-    parser.set_defaults(run=run_release)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the lessons there instead of lessons/ (e.g. to compare)")
+    parser.set_defaults(run=run_release, extra="course")
 
 
 def run_release(args):
-    from nncourse.release import release
+    from nncourse.course import RELEASE, release
 
-    for path in release(args.lessons):
+    for path in release(args.lessons, out=args.out or RELEASE):
         print(f"released {path} (no solution code, no hidden test)")
     return 0
 
@@ -91,31 +107,36 @@ def add_grade(subparsers):
     parser.add_argument("--out", type=Path, default=Path("build/grading"))
     parser.add_argument("--db-url", default=None,
                         help="gradebook as an SQLAlchemy URL (default: OUT/gradebook.db)")
-    parser.add_argument("--timeout", type=_positive_int, default=30,
-                        help="seconds a cell may run (default: 30)")
-    parser.add_argument("--memory-mb", type=_positive_int, default=6000,
-                        help="address space a kernel may use, in MB (default: 6000)")
-    parser.set_defaults(run=run_grade)
+    parser.add_argument("--timeout", type=_positive_int, default=DEFAULT.cell_s,
+                        help=f"seconds a cell may run (default: {DEFAULT.cell_s})")
+    parser.add_argument("--notebook-timeout", type=_positive_int, default=DEFAULT.notebook_s,
+                        help="seconds all of a notebook's cells may run; later cells are not "
+                             f"run (default: {DEFAULT.notebook_s})")
+    parser.add_argument("--memory-mb", type=_positive_int, default=DEFAULT.memory_mb,
+                        help="address space a kernel may use, in MB "
+                             f"(default: {DEFAULT.memory_mb})")
+    parser.set_defaults(run=run_grade, extra="course")
 
 
 def run_grade(args):
     import time
 
-    from nncourse.feedback import export_grades, generate_feedback
-    from nncourse.grading import grade_class, lessons_in
-    from nncourse.report import class_table, exercise_figure
+    from nncourse.course import lessons
+    from nncourse.grading import grade_class, nbgrader
+    from nncourse.grading.report import class_table, exercise_figure
 
     start = time.perf_counter()
-    results, skipped, course = grade_class(args.submissions, args.out, lessons=args.lessons,
-                                           jobs=args.jobs, db_url=args.db_url,
-                                           timeout=args.timeout, memory_mb=args.memory_mb)
-    lessons = args.lessons or lessons_in()
+    limits = Limits(cell_s=args.timeout, notebook_s=args.notebook_timeout,
+                    memory_mb=args.memory_mb)
+    results, skipped, course, db_url = grade_class(
+        args.submissions, args.out, lessons=args.lessons, jobs=args.jobs, db_url=args.db_url,
+        limits=limits)
     out = args.out.resolve()
-    csv = export_grades(course, out / "grades.csv")
-    reports = generate_feedback(course, sorted({r.lesson for r in results}))
+    csv = nbgrader.export(db_url, out / "grades.csv")
+    reports = nbgrader.feedback(course, db_url, sorted({r.lesson for r in results}))
     figure = exercise_figure(results, out / "exercises.png") if results else None
     print()
-    print(class_table(results, lessons))
+    print(class_table(results, args.lessons or lessons()))
     for item in skipped:
         print(f"not graded: {item.path}: {item.reason}")
     print(f"\n{len(results)} notebooks graded in {time.perf_counter() - start:.1f} s")
@@ -132,7 +153,8 @@ COMMANDS = [add_train_seed, add_parity, add_release, add_grade]
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="nncourse", description="Tools for the course on how neural networks are trained.")
-    subparsers = parser.add_subparsers(title="commands", metavar="command", required=True)
+    subparsers = parser.add_subparsers(title="commands", metavar="command", dest="command",
+                                       required=True)
     for add_command in COMMANDS:
         add_command(subparsers)
     return parser
@@ -140,7 +162,16 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").split(".")[0]
+        if missing in ("", "nncourse", "nnlib"):
+            raise  # a bug of ours, not a missing dependency
+        print(f"nncourse {args.command} needs {missing}, which is not installed: "
+              f"pip install 'nncourse[{args.extra}]' (or pip install -r requirements.txt)",
+              file=sys.stderr)
+        return 1
 
 
 def _positive_int(text):

@@ -6,6 +6,7 @@ quiet again), and undone once more by pytest at teardown.
 
 import copy
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -56,7 +57,7 @@ def test_untouched_is_quiet_on_a_fresh_import():
 def test_untouched_names_what_was_replaced_and_is_quiet_once_restored(kind, monkeypatch):
     patch, name = PATCHES[kind]
     patch(monkeypatch)
-    with pytest.raises(AssertionError, match=r"replaced in this kernel: ") as caught:
+    with pytest.raises(check.LibraryReplaced, match=r"replaced in this kernel: ") as caught:
         check.untouched()
     assert f": {name}." in str(caught.value), str(caught.value)
     monkeypatch.undo()
@@ -112,8 +113,19 @@ def test_call_returns_the_result_on_copies_of_the_inputs():
 ])
 def test_call_detects_nnlib_however_it_is_reached(fn, called):
     y, f = np.array([[1.0], [0.0]]), np.array([[0.9], [0.2]])
-    with pytest.raises(AssertionError, match=re.escape(f"called {called}")):
+    with pytest.raises(check.CalledNnlib, match=re.escape(f"called {called}")):
         check.call(fn, y, f)
+
+
+def test_call_detects_an_answer_that_switches_the_check_off():
+    def unprofiled(y, f):
+        sys.setprofile(None)
+        return renamed_bce(y, f)
+
+    y, f = np.array([[1.0], [0.0]]), np.array([[0.9], [0.2]])
+    with pytest.raises(check.CheckSwitchedOff, match="called sys.setprofile"):
+        check.call(unprofiled, y, f)
+
 
 
 def test_call_allows_the_methods_of_listed_classes():
@@ -123,7 +135,7 @@ def test_call_allows_the_methods_of_listed_classes():
         return layer.forward(X)
 
     X = np.ones((2, 3))
-    with pytest.raises(AssertionError, match=re.escape("called nnlib.layers.Dense.__init__")):
+    with pytest.raises(check.CalledNnlib, match=re.escape("called nnlib.layers.Dense.__init__")):
         check.call(forward, X)
     assert check.call(forward, X, allow=(nnlib.Dense,)).shape == (2, 1)
 

@@ -2,67 +2,54 @@
 
 - Every solution notebook runs top to bottom on a real kernel, quietly. (Its run time against its
   budget is measured by benchmarks/notebooks.py, not asserted here: machines are shared.)
-- lessons/ is exactly what `nbgrader generate_assignment` makes from solutions/.
-- The real `nbgrader autograde` gives the solution 100, the untouched release 0 on every
+- lessons/ is exactly what `nncourse release` makes from solutions/.
+- The real nbgrader autograde, with nbgrader's own steps (no sandbox: as an instructor without
+  this course's grader would run it), gives the solution 100, the untouched release 0 on every
   graded cell, and each wrong answer of tests/fixtures/wrong_answers/<lesson>.py 0 on exactly
   the cells it lists.
 
-The nbgrader steps run once per lesson, in a temporary course directory shared by that
-lesson's tests (`graded`): one generate_assignment, then one autograde of all the "students"
-(the solution, the untouched release, and the wrong answers, several to a student when they
-belong to different exercises). nbgrader is the one installed beside sys.executable.
+The nbgrader steps run once per lesson, in a temporary course folder shared by that lesson's
+tests (`graded`): one generate, then one autograde of all the "students" (the solution, the
+untouched release, and the wrong answers, several to a student when they belong to different
+exercises). The lessons are independent, so they are graded in parallel processes, all of them
+as soon as the first is needed.
 """
 
 import copy
+import multiprocessing
 import os
 import re
 import runpy
-import shutil
-import subprocess
 import sys
-from pathlib import Path
-from unittest import mock
+from concurrent.futures import ProcessPoolExecutor
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb")
-                 if p.stem == p.parent.name)
+from nncourse.course import (
+    LEAKS,
+    RELEASE,
+    ROOT,
+    SOLUTIONS,
+    copy_sources,
+    exercises,
+    lessons,
+    notebook_path,
+    number,
+    points,
+)
+
+LESSONS = lessons()
 FIXTURES = ROOT / "tests" / "fixtures" / "wrong_answers"
 CELL_TIMEOUT_S = 600  # only to stop a hung kernel; run times are in benchmarks/notebooks.py
-LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-BIN = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
 
 
 def solution_path(lesson):
-    return ROOT / "solutions" / lesson / f"{lesson}.ipynb"
+    return notebook_path(SOLUTIONS, lesson)
 
 
 def release_path(lesson):
-    return ROOT / "lessons" / lesson / f"{lesson}.ipynb"
-
-
-def nbgrader_meta(cell):
-    return cell.metadata.get("nbgrader", {})
-
-
-def graded_cells(nb):
-    """{grade_id: points} of the graded test cells, in notebook order."""
-    return {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"]
-            for c in nb.cells if nbgrader_meta(c).get("grade")}
-
-
-def exercises(nb):
-    """{solution cell grade_id: [grade_ids of the graded cells up to the next solution cell]}."""
-    result, current = {}, None
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("solution"):
-            current = result.setdefault(meta["grade_id"], [])
-        elif meta.get("grade") and current is not None:
-            current.append(meta["grade_id"])
-    return result
+    return notebook_path(RELEASE, lesson)
 
 
 def wrong_answers(lesson):
@@ -72,11 +59,13 @@ def wrong_answers(lesson):
 
 def with_answers(nb, answers):
     """A copy of notebook nb with each answer's source put in the solution cell it targets."""
+    from nncourse.grading.nbgrader import grade_id
+
     nb = copy.deepcopy(nb)
     sources = {a["cell"]: a["source"].strip() for a in answers}
     for cell in nb.cells:
-        if nbgrader_meta(cell).get("grade_id") in sources:
-            cell.source = sources[nbgrader_meta(cell)["grade_id"]]
+        if grade_id(cell) in sources:
+            cell.source = sources[grade_id(cell)]
     return nb
 
 
@@ -105,47 +94,41 @@ def students_for(lesson, nb):
     return students
 
 
-def run_nbgrader(course, *args):
-    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=1800)
-    # nbgrader logs "[<App> | ERROR] ..." for a notebook it could not process
-    assert done.returncode == 0 and "| ERROR]" not in done.stderr, (
-        f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+def autograde_lesson(lesson, course):
+    """Generate one lesson in `course` and autograde all its students with nbgrader's own
+    steps; return {student: {grade_id: score}}. Runs in a worker process."""
+    from nncourse.grading import nbgrader
+
+    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    copy_sources(course, [lesson])
+    nbgrader.generate(course, [lesson], db_url)
+    students = students_for(lesson, nbformat.read(solution_path(lesson), as_version=4))
+    for student, (nb, _) in students.items():
+        target = notebook_path(course / "submitted" / student, lesson)
+        target.parent.mkdir(parents=True)
+        nbformat.write(nb, target)
+    failure = nbgrader.autograde(course, db_url, lesson)
+    assert failure is None, f"nbgrader autograde {lesson} failed:\n{failure}"
+    return {student: {g: score for g, (score, _) in nbgrader.scores(db_url, lesson,
+                                                                    student).items()}
+            for student in students}
 
 
 class GradedLesson:
-    """One lesson generated and autograded in a temporary course directory."""
+    """One lesson generated and autograded in a temporary course folder."""
 
-    def __init__(self, lesson, course):
-        self.lesson, self.course = lesson, course
-        shutil.copy(ROOT / "nbgrader_config.py", course)
-        shutil.copytree(ROOT / "solutions" / lesson, course / "solutions" / lesson)
-        run_nbgrader(course, "generate_assignment", lesson)
+    def __init__(self, lesson, course, scores):
+        self.lesson, self.course, self.scores = lesson, course, scores
         self.solution = nbformat.read(solution_path(lesson), as_version=4)
         self.students = students_for(lesson, self.solution)
-        for student, (nb, _) in self.students.items():
-            target = course / "submitted" / student / lesson / f"{lesson}.ipynb"
-            target.parent.mkdir(parents=True)
-            nbformat.write(nb, target)
-        run_nbgrader(course, "autograde", lesson)
-        self.scores = self._read_gradebook()
-
-    def _read_gradebook(self):
-        """{student: {grade_id: score}} as nbgrader's gradebook has them."""
-        from nbgrader.api import Gradebook
-
-        with mock.patch.dict(os.environ, {"PATH": BIN + os.pathsep + os.environ["PATH"]}):
-            with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gb:
-                return {student: {g.name: g.score for g in gb.find_submission_notebook(
-                    self.lesson, self.lesson, student).grades}
-                    for student in self.students}
 
     def why(self, student, grade_id):
         """The error or stderr text of a graded cell in the autograded notebook."""
-        path = self.course / "autograded" / student / self.lesson / f"{self.lesson}.ipynb"
+        from nncourse.grading import nbgrader
+
+        path = notebook_path(self.course / "autograded" / student, self.lesson)
         cell = next(c for c in nbformat.read(path, as_version=4).cells
-                    if nbgrader_meta(c).get("grade_id") == grade_id)
+                    if nbgrader.grade_id(c) == grade_id)
         texts = [o.get("text", "") if o.output_type == "stream" else
                  f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs
                  if o.output_type == "error" or o.get("name") == "stderr"]
@@ -153,16 +136,27 @@ class GradedLesson:
 
 
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory):
-    """graded(lesson) -> GradedLesson, built once per lesson per test session."""
+def graded(request, tmp_path_factory):
+    """graded(lesson) -> GradedLesson. At first use, every lesson that a selected test needs is
+    graded, in parallel worker processes (one per core, at most two: each also runs a kernel);
+    a test waits only for its own lesson."""
+    needed = sorted({item.callspec.params["lesson"] for item in request.session.items
+                     if "graded" in getattr(item, "fixturenames", ())},
+                    key=number, reverse=True)  # later lessons take longest: start them first
+    courses = {lesson: tmp_path_factory.mktemp(lesson) for lesson in needed}
+    pool = ProcessPoolExecutor(max(1, min(2, os.cpu_count() or 1)),
+                               mp_context=multiprocessing.get_context("spawn"))
+    futures = {lesson: pool.submit(autograde_lesson, lesson, courses[lesson])
+               for lesson in needed}
     cache = {}
 
     def get(lesson):
         if lesson not in cache:
-            cache[lesson] = GradedLesson(lesson, tmp_path_factory.mktemp(lesson))
+            cache[lesson] = GradedLesson(lesson, courses[lesson], futures[lesson].result())
         return cache[lesson]
 
-    return get
+    yield get
+    pool.shutdown(cancel_futures=True)
 
 
 # ------------------------------------------------------------------ the files as committed
@@ -181,41 +175,43 @@ def test_notebooks_are_stored_without_outputs(lesson):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_release_has_no_solution_and_no_hidden_test(lesson):
     nb = nbformat.read(release_path(lesson), as_version=4)
+    from nncourse.grading.nbgrader import is_solution
+
     for cell in nb.cells:
         leaks = [marker for marker in LEAKS if marker in cell.source]
         assert not leaks, f"released cell {cell.get('id')} contains {leaks}"
-        if nbgrader_meta(cell).get("solution"):
+        if is_solution(cell):
             assert "raise NotImplementedError()" in cell.source, cell.source
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lesson_follows_the_grading_conventions(lesson):
+    from nncourse.grading.nbgrader import grade_id, is_grade, is_locked, is_solution, max_points
+
     nb = nbformat.read(solution_path(lesson), as_version=4)
-    points = graded_cells(nb)
-    assert sum(points.values()) == 100, f"points add up to {sum(points.values())}: {points}"
-    ids = [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c)]
+    worth = points(nb)
+    assert sum(worth.values()) == 100, f"points add up to {sum(worth.values())}: {worth}"
+    ids = [grade_id(c) for c in nb.cells if grade_id(c) is not None]
     assert len(ids) == len(set(ids)), f"duplicate grade_ids in {ids}"
     assert nb.metadata.kernelspec.name == "python3"
 
     code = [c for c in nb.cells if c.cell_type == "code"]
-    first = nbgrader_meta(code[0])
-    assert first.get("locked") and not first.get("solution") and not first.get("grade"), (
+    assert is_locked(code[0]) and not is_solution(code[0]) and not is_grade(code[0]), (
         "the first code cell must be locked, set-up only")
     assert "from nncourse import check" in code[0].source, "the first cell imports the checks"
-    if int(lesson[:2]) <= 4:
+    if number(lesson) <= 4:
         assert not any(re.search(r"^\s*(import|from)\s+tensorflow", c.source, re.M)
                        for c in code), "lessons 1-4 must not import TensorFlow"
 
     for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade"):
-            gid = meta["grade_id"]
-            assert cell.cell_type == "code" and meta["locked"] and not meta["solution"], gid
-            assert gid.startswith("test_") and meta["points"] > 0, gid
+        gid = grade_id(cell)
+        if is_grade(cell):
+            assert cell.cell_type == "code" and is_locked(cell) and not is_solution(cell), gid
+            assert gid.startswith("test_") and max_points(cell) > 0, gid
             first_line = cell.source.splitlines()[0]
             assert re.fullmatch(r'""".+"""', first_line), f"{gid} must open with a docstring"
-        if meta.get("solution"):
-            assert "### BEGIN SOLUTION" in cell.source and not meta.get("grade"), meta
+        if is_solution(cell):
+            assert "### BEGIN SOLUTION" in cell.source and not is_grade(cell), gid
 
     for solution_id, tests in exercises(nb).items():
         hidden = [t for t in tests if "### BEGIN HIDDEN TESTS" in _source(nb, t)]
@@ -227,7 +223,7 @@ def test_lesson_follows_the_grading_conventions(lesson):
 def test_every_exercise_has_wrong_answer_fixtures(lesson):
     nb = nbformat.read(solution_path(lesson), as_version=4)
     answers = wrong_answers(lesson)
-    cells_of, points = exercises(nb), graded_cells(nb)
+    cells_of, worth = exercises(nb), points(nb)
     missing = set(cells_of) - {a["cell"] for a in answers}
     assert not missing, f"add wrong answers to {FIXTURES / lesson}.py for {sorted(missing)}"
     names = [a["name"] for a in answers]
@@ -235,11 +231,13 @@ def test_every_exercise_has_wrong_answer_fixtures(lesson):
     for answer in answers:
         assert re.fullmatch(r"[a-z0-9_]+", answer["name"]), answer["name"]
         assert answer["cell"] in cells_of, f"{answer['name']}: no solution cell {answer['cell']}"
-        assert answer["loses"] and set(answer["loses"]) <= set(points), answer["name"]
+        assert answer["loses"] and set(answer["loses"]) <= set(worth), answer["name"]
 
 
-def _source(nb, grade_id):
-    return next(c.source for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id)
+def _source(nb, wanted):
+    from nncourse.grading.nbgrader import grade_id
+
+    return next(c.source for c in nb.cells if grade_id(c) == wanted)
 
 
 # ------------------------------------------------------------------ running the solutions
@@ -266,26 +264,30 @@ def test_solution_runs_quietly(lesson):
 
 
 @pytest.mark.grading
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_committed_release_is_what_nbgrader_generates(lesson, graded):
-    fresh, committed = graded(lesson).course / "lessons" / lesson, ROOT / "lessons" / lesson
-    fresh_files = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
-    committed_files = sorted(p.relative_to(committed) for p in committed.rglob("*")
-                             if p.is_file())
-    assert committed_files == fresh_files
-    for name in fresh_files:
-        assert (committed / name).read_bytes() == (fresh / name).read_bytes(), (
-            f"lessons/{lesson}/{name} differs from nbgrader's release of solutions/: "
-            f"regenerate it with `nbgrader generate_assignment {lesson} --force`")
+def test_committed_release_is_what_the_release_command_makes(tmp_path, capsys):
+    """`nncourse release --out TMP` (not into lessons/) gives the committed lessons/, byte for
+    byte, and says so for each notebook."""
+    from nncourse import cli
+
+    assert cli.main(["release", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(LESSONS) and all("no solution code" in p for p in printed)
+    fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(RELEASE) for p in RELEASE.rglob("*") if p.is_file())
+    assert fresh == committed
+    changed = [str(name) for name in fresh
+               if (tmp_path / name).read_bytes() != (RELEASE / name).read_bytes()]
+    assert not changed, f"lessons/ differs from the release of solutions/ in {changed}: " \
+                        "run `nncourse release`"
 
 
 @pytest.mark.grading
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_autograded_solution_gets_full_marks(lesson, graded):
     result = graded(lesson)
-    points = graded_cells(result.solution)
     scores = result.scores["solution"]
-    lost = {g: result.why("solution", g) for g, p in points.items() if scores[g] != p}
+    lost = {g: result.why("solution", g) for g, p in points(result.solution).items()
+            if scores[g] != p}
     assert not lost, f"the solution lost points in {lost}"
     assert sum(scores.values()) == 100
 
@@ -313,11 +315,10 @@ def test_wrong_answer_loses_exactly_its_cells(lesson, answer, graded):
     cells_of = exercises(result.solution)
     others = {g for a in group if a["name"] != name for g in cells_of[a["cell"]]}
     assert not others & set(cells_of[answer["cell"]])
-    points = graded_cells(result.solution)
     scores = result.scores[student]
     wrong = {g: f"expected {0 if g in answer['loses'] else p}, got {scores[g]}: "
                 f"{result.why(student, g)}"
-             for g, p in points.items() if g not in others
+             for g, p in points(result.solution).items() if g not in others
              and scores[g] != (0 if g in answer["loses"] else p)}
     assert not wrong, f"{name} ({answer['why']}):\n" + "\n".join(
         f"{g}: {text}" for g, text in wrong.items())

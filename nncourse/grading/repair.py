@@ -1,7 +1,7 @@
-"""Put a submitted notebook back into the released shape before nbgrader sees it.
+"""Put a submitted notebook back into the released shape before it is autograded.
 
 Students delete, duplicate, reorder and retype cells, edit locked test cells, or save a file
-that is not a notebook at all. nbgrader copes with some of this and fails the whole
+that is not a notebook at all. The autograder copes with some of this and fails the whole
 notebook on the rest. `repair` rebuilds the notebook from the released one: every cell in
 the released order; locked and test cells exactly as released; each solution cell with the
 student's code from the cell that carries its grade_id (the first, if duplicated); and the
@@ -14,14 +14,12 @@ import json
 
 import nbformat
 
+from nncourse.grading.nbgrader import grade_id as nbgrader_id
+from nncourse.grading.nbgrader import is_solution
+
 # Modules whose attributes an answer must never set: the references, the checks, Python.
 PROTECTED = {"numpy", "nnlib", "nncourse", "sys", "builtins", "importlib", "inspect", "gc"}
 FORBIDDEN_CALLS = {"setattr", "delattr", "settrace", "setprofile", "__import__", "exec", "eval"}
-
-
-def nbgrader_id(cell):
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta.get("grade_id")
 
 
 def read_submission(path):
@@ -41,8 +39,7 @@ def repair(submitted, released):
     """Return (notebook to grade, notes) from the student's and the released notebooks."""
     notes = []
     released_ids = [nbgrader_id(c) for c in released.cells]
-    solution_ids = {nbgrader_id(c) for c in released.cells
-                    if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    solution_ids = {nbgrader_id(c) for c in released.cells if is_solution(c)}
     plain_sources = {c.source for c in released.cells if nbgrader_id(c) is None}
     answers, extras, anchor = {}, {}, None
     seen_order = []

@@ -12,7 +12,8 @@
 Without bubblewrap the kernel still gets the memory limit, but it can read what the grader
 can read: `nncourse grade` says so when it starts.
 
-`ResilientExecute` is nbgrader's Execute preprocessor, except that
+`Resilient`, mixed into the autograder's executor (an nbclient NotebookClient), makes it
+resilient:
 - a cell which kills the kernel (os._exit, a segfault) gets an error output saying so; the
   kernel is restarted, the cells before it are run again, and grading goes on, so the student
   keeps the points of every cell that does not depend on the one that crashed;
@@ -32,11 +33,10 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import Execute
 from traitlets import Integer, List, Unicode
+from traitlets.config import LoggingConfigurable
 
-KERNEL_DIED = "KernelDied"
-NOTEBOOK_TIME_LIMIT = "NotebookTimeLimit"
+from nncourse.grading.limits import DEFAULT, KERNEL_DIED, NOTEBOOK_TIME_LIMIT
 
 
 def bubblewrap():
@@ -50,7 +50,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     hidden = List(Unicode(), help="folders to hide from the kernel").tag(config=True)
     readable = List(Unicode(), help="folders inside hidden ones to show read-only").tag(
         config=True)
-    memory_limit_mb = Integer(6000, help="address-space limit of the kernel").tag(config=True)
+    memory_limit_mb = Integer(DEFAULT.memory_mb, help="address-space limit of the kernel, in MB"
+                              ).tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -88,15 +89,16 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._runtime, ignore_errors=True)
 
 
-class ResilientExecute(Execute):
-    """nbgrader's Execute, surviving a kernel that dies in a cell (see the module docstring)."""
+class Resilient(LoggingConfigurable):
+    """Mixin before an nbclient executor (the autograder's): sandboxed kernels that survive
+    a cell that kills them, and a time budget per notebook (see the module docstring)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
 
-    notebook_timeout = Integer(600, help="seconds for all of a notebook's cells").tag(
-        config=True)
+    notebook_timeout = Integer(DEFAULT.notebook_s, help="seconds for all of a notebook's cells"
+                               ).tag(config=True)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None,
                                  store_history=True):

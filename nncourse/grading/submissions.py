@@ -1,6 +1,6 @@
-"""Find a class's submissions: nbgrader's layout, a flat folder, or a zip of a flat folder.
+"""Find a class's submissions: a folder per student, a flat folder, or a zip of a flat folder.
 
-    nbgrader layout:  SUBMISSIONS/<student>/<lesson>/<lesson>.ipynb
+    per student (the autograder's layout):  SUBMISSIONS/<student>/<lesson>/<lesson>.ipynb
     flat (as learning platforms export): SUBMISSIONS/<student>_<lesson>.ipynb, or a .zip of them
 
 Every file is either a `Submission` or a `Skipped` with the reason it was not understood, so
@@ -64,7 +64,7 @@ def _identify(relative, lessons):
     parts = relative.parts
     if relative.suffix != ".ipynb":
         return None, "not a notebook (.ipynb)"
-    if len(parts) == 3:  # nbgrader: <student>/<lesson>/<lesson>.ipynb
+    if len(parts) == 3:  # per student: <student>/<lesson>/<lesson>.ipynb
         student, lesson, name = parts
         if lesson not in lessons:
             return None, f"unknown lesson folder {lesson!r}; expected one of {sorted(lessons)}"

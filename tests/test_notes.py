@@ -1,9 +1,9 @@
-"""The main job (until grading exists): the seed's two networks trained with nnlib."""
+"""The seed notes' two networks trained with nnlib, and `nncourse train-seed`."""
 
-import subprocess
-import sys
+import pytest
 
-from nncourse.seed import SEED_NETWORKS, seed_network, train_seed_networks
+from nncourse import cli
+from nncourse.notes import SEED_NETWORKS, seed_network, train_seed_networks
 
 
 def test_seed_network_is_25_15_1():
@@ -22,14 +22,23 @@ def test_both_networks_lower_the_cost_and_relu_learns_faster():
     assert final["relu, relu, sigmoid"] < final["sigmoid x3"]
 
 
-def test_command_prints_the_table_and_writes_the_figure(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "nncourse.seed", "--epochs", "20",
-                          "--out", str(tmp_path)], capture_output=True, text=True, check=True,
-                         env={"MPLBACKEND": "Agg", "PATH": ""})
-    lines = run.stdout.splitlines()
+def test_command_prints_the_table_and_writes_the_figure(tmp_path, capsys):
+    assert cli.main(["train-seed", "--epochs", "20", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr()
+    lines = printed.out.splitlines()
     epochs = [line.split()[0] for line in lines if line[:5].strip().isdigit()]
     assert epochs == ["1", "10", "20"]
     assert sum("final accuracy" in line for line in lines) == 2
     png = tmp_path / "loss_curves.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert run.stderr == ""
+    assert printed.err == ""
+
+
+@pytest.mark.parametrize("epochs", ["0", "-3", "ten"])
+def test_command_refuses_epochs_that_are_not_a_positive_integer(epochs, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["train-seed", "--epochs", epochs])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"nncourse train-seed: error: argument --epochs: must be a positive integer. "
+        f"Received: {epochs!r}")

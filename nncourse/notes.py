@@ -1,6 +1,6 @@
 """The seed notes' program, run with nnlib: the two 25-15-1 networks on the coffee data.
 
-    python -m nncourse.seed [--epochs 100] [--out build/seed]
+    nncourse train-seed [--epochs 100] [--out build/seed]
 
 The notes' Keras code, with its missing commas put back, is
     model = Sequential([Dense(units=25, activation="sigmoid"),
@@ -12,7 +12,6 @@ and the same with relu in the two hidden layers. This runs both exactly so, prin
 every 10 epochs and the final accuracy, and saves the two loss curves as a PNG.
 """
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -44,19 +43,18 @@ def train_seed_networks(epochs=100, m=200, seed=0):
     return X, Y, results
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="nncourse train-seed", description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--out", type=Path, default=Path("build/seed"))
-    args = parser.parse_args(argv)
-
-    X, Y, results = train_seed_networks(epochs=args.epochs)
+def main(epochs=100, out=Path("build/seed")):
+    """Train both networks, print their cost every 10 epochs and their final accuracy, and
+    save their loss curves in out/loss_curves.png; return the figure's path."""
+    if epochs < 1:
+        raise ValueError(f"epochs must be a positive integer. Received: epochs={epochs!r}")
+    X, Y, results = train_seed_networks(epochs=epochs)
     print(f"Coffee-roasting data: m = {len(X)} examples, 2 features, "
           f"{int(Y.sum())} good roasts. Loss: BinaryCrossentropy, optimizer: RMSprop(0.001), "
           f"batch_size 32.\n")
     names = list(results)
     print(f"{'epoch':>5}  " + "  ".join(f"{name:>20}" for name in names))
-    for epoch in [1, *range(10, args.epochs + 1, 10)]:
+    for epoch in [1, *range(10, epochs + 1, 10)]:
         costs = [results[name][1].history["loss"][epoch - 1] for name in names]
         print(f"{epoch:>5}  " + "  ".join(f"{c:>20.4f}" for c in costs))
     print()
@@ -67,12 +65,10 @@ def main(argv=None):
     from nnlib.plotting import plot_loss_curves
 
     figure = plot_loss_curves([history for _, history in results.values()], labels=names)
-    figure.axes[0].set_title(f"The seed's networks on the coffee data ({args.epochs} epochs)")
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "loss_curves.png"
+    figure.axes[0].set_title(f"The seed's networks on the coffee data ({epochs} epochs)")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "loss_curves.png"
     figure.savefig(path, dpi=100)
     print(f"\nLoss curves written to {path}")
-
-
-if __name__ == "__main__":
-    main()
+    return path

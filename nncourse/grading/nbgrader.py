@@ -1,0 +1,229 @@
+"""The one module that drives nbgrader: generate, autograde, feedback, export, gradebook reads
+and writes, and the metadata of nbgrader's cells. Everything runs in this process, configured
+with traitlets Config objects; nothing reads or writes an nbgrader_config.py.
+
+A course folder has nbgrader's default layout, for releasing lessons and for grading alike:
+
+    COURSE/source/<lesson>/<lesson>.ipynb             the instructor's notebook (solutions/)
+    COURSE/release/<lesson>/<lesson>.ipynb            made by `generate`
+    COURSE/submitted/<student>/<lesson>/<lesson>.ipynb   graded by `autograde` into
+    COURSE/autograded/<student>/<lesson>/             and reported on by `feedback` in
+    COURSE/feedback/<student>/<lesson>/<lesson>.html
+
+The gradebook is any SQLAlchemy URL (`db_url`), usually sqlite:///<file>.
+"""
+
+import contextlib
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.plugins import CsvExportPlugin
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    Execute,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+from nbgrader.utils import capture_log, is_grade, is_locked, is_solution
+from sqlalchemy.exc import SAWarning
+from traitlets.config import Config
+
+from nncourse.grading.limits import CELL_TIMEOUT, MAX_OUTPUT_LINES, OUTPUT_TRUNCATED
+from nncourse.grading.sandbox import Resilient
+
+__all__ = ["COURSE_ID", "autograde", "export", "feedback", "generate", "grade_id", "is_grade",
+           "is_locked", "is_solution", "max_points", "record", "scores"]
+
+COURSE_ID = "nncourse"
+_LOG = logging.getLogger("nncourse.nbgrader")
+_LOG.propagate = False  # failures are returned to the caller, which raises or logs them
+
+
+# ------------------------------------------------------------------ nbgrader's cell metadata
+
+
+def grade_id(cell):
+    """The cell's nbgrader grade_id, or None for a cell nbgrader does not track."""
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def max_points(cell):
+    """The points a graded cell is worth."""
+    return cell.metadata["nbgrader"]["points"]
+
+
+# ------------------------------------------------------------------ preprocessors
+
+
+class ResilientExecute(Resilient, Execute):
+    """nbgrader's Execute on sandboxed kernels that survive a crash, within a notebook budget."""
+
+
+class MarkedLimitOutput(LimitOutput):
+    """nbgrader's LimitOutput that also marks each cell whose printed output it cut, in the
+    cell's metadata (OUTPUT_TRUNCATED): a mark the student's code cannot set or fake."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        before = [o.get("text") for o in cell.get("outputs", [])]
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if [o.get("text") for o in cell.get("outputs", [])] != before:
+            cell.metadata[OUTPUT_TRUNCATED] = True
+        return cell, resources
+
+
+class HideHiddenTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests for feedback: removes the hidden tests' source from each test
+    cell and cuts the traceback of their failures down to the error line ("CalledNnlib:
+    cost(loss, Y, F) called ..."), because a traceback quotes the lines of the test that failed.
+    A student sees what failed and why, not the test itself."""
+
+    enforce_metadata = False  # the autograded notebook is already checked
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if self._remove_hidden_test_region(cell):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output['ename']}: {output['evalue']}"]
+        return cell, resources
+
+
+# nbgrader's autograde steps, with Execute and LimitOutput replaced by the ones above.
+SANDBOXED_AUTOGRADE = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
+                       MarkedLimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+
+# ------------------------------------------------------------------ the commands
+
+
+def config(course, db_url):
+    """nbgrader's configuration of a course folder: where it is and its gradebook."""
+    settings = Config()
+    settings.CourseDirectory.root = str(course)
+    settings.CourseDirectory.course_id = COURSE_ID
+    settings.CourseDirectory.db_url = db_url
+    return settings
+
+
+@contextlib.contextmanager
+def _scripts_on_path():
+    """The commands installed beside this Python first on PATH (nbgrader runs `alembic`
+    when it creates a gradebook), even when the virtual environment is not activated."""
+    saved = os.environ.get("PATH", "")
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{saved}"
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = saved
+
+
+def _run(converter, settings, **ids):
+    """Run an nbgrader converter (its command, e.g. `nbgrader autograde`) in this process.
+
+    ids: the CourseDirectory's assignment_id and student_id. Returns None, or nbgrader's log
+    and traceback when it failed.
+    """
+    app = converter(coursedir=CourseDirectory(config=settings, **ids), config=settings, log=_LOG)
+    app.force = True
+    with _scripts_on_path():
+        outcome = capture_log(app)
+    return None if outcome["success"] else outcome.get("log", "") + outcome["error"]
+
+
+def generate(course, lessons, db_url):
+    """`nbgrader generate_assignment` of each lesson: course/release/<lesson>/ from
+    course/source/<lesson>/, recorded in the gradebook. Raises RuntimeError if it fails."""
+    for lesson in lessons:
+        failure = _run(GenerateAssignment, config(course, db_url), assignment_id=lesson)
+        if failure:
+            raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n"
+                               f"{failure[-4000:]}")
+
+
+def autograde(course, db_url, lesson, student="*", limits=None):
+    """`nbgrader autograde` of course/submitted/<student>/<lesson> ("*": every student).
+
+    limits: None for nbgrader's own steps (kernels without a sandbox), or a Limits for
+    sandboxed, resilient kernels (nncourse.grading.sandbox). Returns None, or nbgrader's log
+    when it could not grade.
+    """
+    settings = config(course, db_url)
+    if limits is not None:
+        settings.Autograde.autograde_preprocessors = SANDBOXED_AUTOGRADE
+        settings.Execute.timeout = limits.cell_s
+        settings.Execute.error_on_timeout = {
+            "ename": CELL_TIMEOUT, "evalue": f"the cell ran longer than {limits.cell_s} s",
+            "traceback": [f"{CELL_TIMEOUT}: the cell ran longer than {limits.cell_s} s"]}
+        settings.LimitOutput.max_lines = MAX_OUTPUT_LINES
+        settings.Execute.shutdown_kernel = "immediate"  # nothing to save: do not wait for it
+        settings.ResilientExecute.notebook_timeout = limits.notebook_s
+        settings.SandboxedKernelManager.memory_limit_mb = limits.memory_mb
+        settings.SandboxedKernelManager.hidden = list(limits.hidden)
+        settings.SandboxedKernelManager.readable = list(limits.readable)
+    return _run(Autograde, settings, assignment_id=lesson, student_id=student)
+
+
+def feedback(course, db_url, lessons):
+    """One HTML report per student and lesson in course/feedback/<student>/<lesson>/, without
+    the hidden tests (HideHiddenTests); return the reports' paths."""
+    settings = config(course, db_url)
+    settings.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests,
+                                               CSSHTMLHeaderPreprocessor]
+    for lesson in lessons:
+        failure = _run(GenerateFeedback, settings, assignment_id=lesson)
+        if failure:
+            raise RuntimeError(f"nbgrader generate_feedback {lesson} failed:\n"
+                               f"{failure[-4000:]}")
+    return sorted((Path(course) / "feedback").glob("*/*/*.html"))
+
+
+def export(db_url, path):
+    """nbgrader's CSV export of a gradebook (one row per student and lesson); return path."""
+    with _scripts_on_path(), Gradebook(db_url, COURSE_ID) as gb:
+        CsvExportPlugin(to=str(path), log=_LOG).export(gb)
+    return path
+
+
+# ------------------------------------------------------------------ the gradebook
+
+
+def scores(db_url, lesson, student):
+    """{grade_id: (score, max_score)} of a student's lesson; 0 for anything not graded."""
+    with Gradebook(db_url, COURSE_ID) as gb:
+        found = {}
+        for notebook in gb.find_assignment(lesson).notebooks:
+            for cell in notebook.grade_cells:
+                try:
+                    score = gb.find_grade(cell.name, notebook.name, lesson, student).score or 0.0
+                except MissingEntry:  # no submission recorded: nbgrader failed before grading
+                    score = 0.0
+                found[cell.name] = (float(score), float(cell.max_score))
+    return found
+
+
+def record(db_url, grades):
+    """Write grades into a gradebook: each has .student, .lesson and .scores ({grade_id:
+    (score, max_score)}, as `scores` returns), e.g. the grades of workers' own gradebooks."""
+    with Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
+        # nbgrader's own update_or_create_submission trips an SQLAlchemy autoflush warning
+        warnings.simplefilter("ignore", category=SAWarning)
+        for grade in grades:
+            gb.update_or_create_student(grade.student)
+            gb.update_or_create_submission(grade.lesson, grade.student)
+            for notebook in gb.find_assignment(grade.lesson).notebooks:
+                for cell in notebook.grade_cells:
+                    entry = gb.find_grade(cell.name, notebook.name, grade.lesson, grade.student)
+                    entry.auto_score = grade.scores.get(cell.name, (0.0, 0.0))[0]
+                    entry.manual_score = None
+                    entry.needs_manual_grade = False
+            gb.db.commit()

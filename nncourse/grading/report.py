@@ -1,0 +1,88 @@
+"""What an instructor reads after grading: the flags of a graded notebook, the class table and
+the per-exercise figure.
+
+Flags come from named markers, never from prose: the `ename` of a cell's error outputs (the
+AssertionError subclasses of nncourse.check, the limits' markers, Python's MemoryError) and a
+mark the grader sets in a cell's metadata when it cut the cell's output. What a student prints
+is never read, so printing "MemoryError" flags nothing, and rewording a check's message to the
+learner cannot switch a flag off.
+"""
+
+from collections import defaultdict
+
+from nncourse import check
+from nncourse.course import number
+from nncourse.grading.limits import CELL_TIMEOUT, KERNEL_DIED, NOTEBOOK_TIME_LIMIT, OUTPUT_TRUNCATED
+
+# ename of an error output -> the flag the instructor reads
+FLAGS = {
+    CELL_TIMEOUT: "a cell ran longer than the time limit (an endless loop?)",
+    NOTEBOOK_TIME_LIMIT: "the notebook ran longer than its time limit; later cells were not run",
+    KERNEL_DIED: "the kernel died in a cell (os._exit, a crash, or memory)",
+    "MemoryError": "a cell ran out of memory",
+    check.CalledNnlib.__name__: "an answer called nnlib instead of computing the result: review",
+    check.LibraryReplaced.__name__: "NumPy or nnlib was patched: review",
+    check.CheckSwitchedOff.__name__: "an answer tried to switch off the tests' checks: review",
+}
+TRUNCATED = "very long output (truncated)"
+
+
+def flags(notebook):
+    """The flags of a graded notebook, each once, in the order they first occur."""
+    found = []
+    for cell in notebook.cells:
+        enames = [o.get("ename") for o in cell.get("outputs", [])
+                  if o.get("output_type") == "error"]
+        found += [FLAGS[name] for name in enames if name in FLAGS]
+        if cell.get("metadata", {}).get(OUTPUT_TRUNCATED):
+            found.append(TRUNCATED)
+    return list(dict.fromkeys(found))
+
+
+def class_table(results, lessons):
+    """Text table: one row per student, score per lesson, total, and flags."""
+    by_student = defaultdict(dict)
+    for r in results:
+        by_student[r.student][r.lesson] = r
+    header = ["student", *lessons, "total", "flags"]
+    rows = []
+    for student in sorted(by_student):
+        graded = by_student[student]
+        scores = [f"{graded[lesson].score:g}" if lesson in graded else "-" for lesson in lessons]
+        total = sum(r.score for r in graded.values())
+        noted = "; ".join(f"{number(lesson):02d}: {flag}"
+                          for lesson, r in sorted(graded.items()) for flag in r.flags)
+        rows.append([student, *scores, f"{total:g}", noted])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  "
+             + row[-1] for row in [header, *rows]]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def exercise_figure(results, path):
+    """Per lesson, the class's mean fraction of points on each graded cell: what was missed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = defaultdict(lambda: defaultdict(list))  # lesson -> grade_id -> [fraction]
+    for r in results:
+        for grade_id, (score, maximum) in r.scores.items():
+            cells[r.lesson][grade_id].append(score / maximum if maximum else 0.0)
+    lessons = sorted(cells)
+    fig, axes = plt.subplots(len(lessons), 1, figsize=(10, 2.6 * max(len(lessons), 1)),
+                             squeeze=False)
+    for ax, lesson in zip(axes[:, 0], lessons, strict=True):
+        ids = list(cells[lesson])
+        means = [sum(v) / len(v) for v in cells[lesson].values()]
+        ax.bar(range(len(ids)), means, color="tab:blue")
+        ax.set_xticks(range(len(ids)), ids, rotation=60, ha="right", fontsize=7)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("mean score")
+        ax.set_title(f"{lesson}: fraction of the points the class earned, per test cell",
+                     fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

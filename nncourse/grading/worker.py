@@ -1,0 +1,87 @@
+"""One submission, graded in a worker process: repaired, autograded on a sandboxed kernel in a
+folder and a gradebook of its own, scored and flagged.
+
+Tasks share nothing (each copies the course's template gradebook beside its own folder, which
+its kernel cannot see), so the order and the number of workers cannot change a grade.
+"""
+
+import functools
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from nncourse.course import notebook_path
+from nncourse.grading import nbgrader
+from nncourse.grading.repair import read_submission, repair
+from nncourse.grading.report import flags
+
+
+@dataclass
+class Result:
+    """One student's grade for one lesson, and what the instructor should look at."""
+    student: str
+    lesson: str
+    work: Path = None  # the folder it was graded in
+    scores: dict = field(default_factory=dict)  # grade_id -> (score, max_score)
+    flags: list = field(default_factory=list)
+
+    @property
+    def autograded(self):
+        return self.work / "autograded" / self.student / self.lesson
+
+    @property
+    def score(self):
+        return sum(s for s, _ in self.scores.values())
+
+    @property
+    def max_score(self):
+        return sum(m for _, m in self.scores.values())
+
+
+def start(log_folder):
+    """Send what kernels and nbgrader print to a file, not into the instructor's terminal."""
+    log = os.open(log_folder / f"worker-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+
+
+@functools.lru_cache
+def _released(path):
+    """The released notebook, read once per worker (repair copies what it takes from it)."""
+    return nbformat.read(path, 4)
+
+
+def grade_one(index, submission, out, limits):
+    """Grade one submission in its own folder OUT/work/<lesson>-<index>; return a Result.
+
+    OUT holds the course (OUT/course/release/) and the template gradebook (OUT/template.db).
+    Never raises for bad input: a file that is not a notebook is graded as the blank release.
+    """
+    lesson, student = submission.lesson, submission.student
+    work = out / "work" / f"{lesson}-{index:04d}"
+    database = work.with_suffix(".db")  # beside the folder the kernel sees, not in it
+    shutil.copy(out / "template.db", database)
+    result = Result(student, lesson, work=work)
+    released = _released(notebook_path(out / "course" / "release", lesson))
+    notebook, problem = read_submission(submission.path)
+    if notebook is None:
+        result.flags.append(problem)
+        notebook = released  # graded as if blank: every test fails, nothing crashes
+    else:
+        notebook, notes = repair(notebook, released)
+        result.flags.extend(notes)
+    target = notebook_path(work / "submitted" / student, lesson)
+    target.parent.mkdir(parents=True)
+    nbformat.write(notebook, target)
+    failure = nbgrader.autograde(work, f"sqlite:///{database}", lesson, student, limits)
+    if failure:
+        work.with_suffix(".log").write_text(failure)
+        result.flags.append(f"nbgrader could not grade this notebook: see {work}.log")
+    result.scores = nbgrader.scores(f"sqlite:///{database}", lesson, student)
+    autograded = notebook_path(result.autograded.parent, lesson)
+    if autograded.exists():
+        result.flags.extend(flags(nbformat.read(autograded, 4)))
+    return result
