@@ -220,8 +220,8 @@ def to_keras(model, compile=True):
                 "would compute the loss and the learning rate in floatx. Build and train the "
                 "Keras model inside `with floatx(model.dtype):`, or pass compile=False."
             )
-        keras_model.compile(loss=keras_loss(model.loss, dtype=dtype),
-                            optimizer=keras_optimizer(model.optimizer))
+        keras_model.compile(optimizer=keras_optimizer(model.optimizer),
+                            loss=keras_loss(model.loss, dtype=dtype))
     return keras_model
 
 
@@ -269,6 +269,6 @@ def from_keras(keras_model, seed=None):
                              dtype=dtypes.pop(), name=keras_model.name)
     model.set_weights(weights)
     if keras_model.compiled and keras_model.loss is not None:
-        model.compile(loss=_nnlib_loss(keras_model.loss),
-                      optimizer=_nnlib_optimizer(keras_model.optimizer))
+        model.compile(optimizer=_nnlib_optimizer(keras_model.optimizer),
+                      loss=_nnlib_loss(keras_model.loss))
     return model

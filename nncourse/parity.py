@@ -125,8 +125,8 @@ class Case:
         """The nnlib network, seeded and compiled (optimizer=None: the case's optimizer)."""
         n_features = self.data()[0].shape[1]
         model = build_network(self.network, n_features, seed=self.seed, dtype=self.dtype)
-        model.compile(loss=NETWORKS[self.network][2],
-                      optimizer=optimizer or nnlib_optimizer(self.optimizer))
+        model.compile(optimizer=optimizer or nnlib_optimizer(self.optimizer),
+                      loss=NETWORKS[self.network][2])
         return model
 
 

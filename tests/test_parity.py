@@ -113,8 +113,8 @@ def test_bridge_round_trip_keeps_architecture_weights_and_compile(dtype):
     rng = np.random.default_rng(0)
     model = nnlib.Sequential([nnlib.Input((3,)), nnlib.Dense(4, "relu"), nnlib.Dense(5),
                               nnlib.Dense(2, "sigmoid")], seed=1, dtype=dtype)
-    model.compile(loss=nnlib.BinaryCrossentropy(),
-                  optimizer=nnlib.Adam(0.003, beta_1=0.8, beta_2=0.99, epsilon=1e-6))
+    model.compile(optimizer=nnlib.Adam(0.003, beta_1=0.8, beta_2=0.99, epsilon=1e-6),
+                  loss=nnlib.BinaryCrossentropy())
     set_floatx(dtype)
     keras_model = to_keras(model)
 
@@ -150,7 +150,7 @@ def test_bridge_translates_sgd_rmsprop_and_mse_both_ways():
     set_floatx("float64")
     for optimizer in (nnlib.SGD(0.2, momentum=0.5), nnlib.RMSprop(0.01, rho=0.8, epsilon=1e-5)):
         model = nnlib.Sequential([nnlib.Input((2,)), nnlib.Dense(1)])
-        model.compile(loss="mse", optimizer=optimizer)
+        model.compile(optimizer=optimizer, loss="mse")
         back = from_keras(to_keras(model))
         assert isinstance(back.loss, nnlib.MeanSquaredError)
         assert type(back.optimizer) is type(optimizer)
@@ -162,7 +162,7 @@ def test_bridge_translates_sgd_rmsprop_and_mse_both_ways():
 def test_from_keras_takes_a_model_written_in_keras():
     keras_model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, "relu"),
                                     keras.layers.Dense(1)])
-    keras_model.compile(loss="mse", optimizer="sgd")
+    keras_model.compile(optimizer="sgd", loss="mse")
     model = from_keras(keras_model)
     assert [(layer.units, layer.activation) for layer in model.layers] \
         == [(3, "relu"), (1, "linear")]
