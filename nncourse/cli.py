@@ -17,6 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from nncourse.course import RELEASE, lessons
 from nncourse.grading.limits import DEFAULT, Limits
 
 
@@ -76,17 +77,17 @@ def add_release(subparsers):
         description="Generate each lesson's learner notebook from solutions/<lesson>/ (the "
                     "instructor's) with nbgrader generate_assignment, into lessons/<lesson>/, "
                     "and check that no solution code and no hidden test is left in it.")
-    parser.add_argument("--lesson", action="append", dest="lessons", metavar="L",
-                        help="only this lesson (repeatable; default: all)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="write the lessons there instead of lessons/ (e.g. to compare)")
+    _add_lesson_option(parser)
+    parser.add_argument("--out", type=Path, default=RELEASE,
+                        help="folder for the lessons (default: lessons/; another folder, e.g. "
+                             "to compare with lessons/)")
     parser.set_defaults(run=run_release, extra="course")
 
 
 def run_release(args):
-    from nncourse.course import RELEASE, release
+    from nncourse.course import release
 
-    for path in release(args.lessons, out=args.out or RELEASE):
+    for path in release(args.lessons, out=args.out):
         print(f"released {path} (no solution code, no hidden test)")
     return 0
 
@@ -100,8 +101,7 @@ def add_grade(subparsers):
                     "grades.csv, one HTML feedback report per student and lesson, and a "
                     "figure of the class's score per exercise.")
     parser.add_argument("submissions", type=Path)
-    parser.add_argument("--lesson", action="append", dest="lessons", metavar="L",
-                        help="only this lesson (repeatable; default: all)")
+    _add_lesson_option(parser)
     parser.add_argument("--jobs", type=_positive_int, default=None,
                         help="students graded at once (default: the number of cores)")
     parser.add_argument("--out", type=Path, default=Path("build/grading"))
@@ -121,7 +121,6 @@ def add_grade(subparsers):
 def run_grade(args):
     import time
 
-    from nncourse.course import lessons
     from nncourse.grading import grade_class, nbgrader
     from nncourse.grading.report import class_table, exercise_figure
 
@@ -172,6 +171,12 @@ def main(argv=None):
               f"pip install 'nncourse[{args.extra}]' (or pip install -r requirements.txt)",
               file=sys.stderr)
         return 1
+
+
+def _add_lesson_option(parser):
+    parser.add_argument("--lesson", action="append", dest="lessons", metavar="L",
+                        choices=lessons(),
+                        help=f"only this lesson (repeatable; default: all): {', '.join(lessons())}")
 
 
 def _positive_int(text):

@@ -263,6 +263,17 @@ def test_solution_runs_quietly(lesson):
 # ------------------------------------------------------------------ nbgrader
 
 
+def test_release_refuses_an_unknown_lesson(tmp_path, capsys):
+    from nncourse import cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["release", "--lesson", "06_bogus", "--out", str(tmp_path)])
+    assert stopped.value.code == 2
+    assert "argument --lesson: invalid choice: '06_bogus' (choose from '01_loss_and_cost'" in (
+        capsys.readouterr().err)
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.grading
 def test_committed_release_is_what_the_release_command_makes(tmp_path, capsys):
     """`nncourse release --out TMP` (not into lessons/) gives the committed lessons/, byte for
