@@ -113,9 +113,9 @@ def untouched():
     an nnlib module (the registries). Changed means: replaced by a different object or
     deleted; for classes and registries also added (a method that shadows an inherited one,
     a new registry name); and, for changes made before this module was imported, an object
-    defined in the notebook (module `__main__`). Raises AssertionError naming each change
-    (e.g. `numpy.log`, `nnlib.layers.Dense.forward`, `nnlib.activations.ACTIVATIONS['relu']`):
-    LibraryReplaced. Takes well under a millisecond: every check calls it.
+    defined in the notebook (module `__main__`). Raises LibraryReplaced naming each change
+    (e.g. `numpy.log`, `nnlib.layers.Dense.forward`, `nnlib.activations.ACTIVATIONS['relu']`).
+    Takes well under a millisecond: every check calls it.
     """
     replaced = [label.format(key) for label, live, attrs, _ in _NAMESPACES
                 for key, value in attrs.items() if live.get(key, _MISSING) is not value]
