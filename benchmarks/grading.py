@@ -14,12 +14,14 @@ import itertools
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from nncourse.course import ROOT, copy_sources
-from nncourse.grading import grade_class, nbgrader
+from nncourse.course import ROOT
+from nncourse.grading import grade_class
 
 LESSON = "01_loss_and_cost"
 
@@ -36,16 +38,20 @@ def make_class(folder, size):
 
 
 def plain_nbgrader(submissions, work):
-    """Seconds for generate + sequential autograde of every student with nbgrader's own steps
-    (in this process, as `nbgrader autograde` runs them, without its start-up)."""
-    copy_sources(work, [LESSON])
+    """Seconds for generate + sequential autograde of every student with plain nbgrader: its
+    two commands, as an instructor types them, on the repository's nbgrader_config.py."""
+    work.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", work)
+    shutil.copytree(ROOT / "solutions" / LESSON, work / "solutions" / LESSON)
     shutil.copytree(submissions, work / "submitted")
-    db_url = f"sqlite:///{work / 'gradebook.db'}"
+    # the commands beside this Python first on PATH: nbgrader runs `alembic` for a new gradebook
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     start = time.perf_counter()
-    nbgrader.generate(work, [LESSON], db_url)
-    failure = nbgrader.autograde(work, db_url, LESSON)
-    if failure:
-        raise RuntimeError(failure[-2000:])
+    for args in (["generate_assignment", LESSON], ["autograde", LESSON]):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=work, env=env,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr[-2000:])
     return time.perf_counter() - start
 
 
