@@ -13,12 +13,13 @@ import numpy as np
 __all__ = ["plot_activations", "plot_loss_curves", "plot_decision_boundary"]
 
 
-def plot_activations(names=("sigmoid", "relu", "linear"), z=None, ax=None):
+def plot_activations(names=None, z=None, ax=None):
     """Plot each activation g(z) (left panel) and its derivative g'(z) (right panel).
 
     Args:
         names: activation names (or functions), each looked up with
-            ``nnlib.activations.get(name)``, which returns the pair ``(g, g_prime)``.
+            ``nnlib.activations.get(name)``, which returns the pair ``(g, g_prime)``;
+            default: every activation nnlib has (``ACTIVATIONS``), in its order.
         z: 1-D array of inputs; default 241 points evenly spaced on [-6, 6] (0 included).
         ax: optional pair of Axes ``(ax_values, ax_derivatives)`` to draw on.
 
@@ -27,8 +28,9 @@ def plot_activations(names=("sigmoid", "relu", "linear"), z=None, ax=None):
     """
     import matplotlib.pyplot as plt
 
-    from nnlib.activations import get
+    from nnlib.activations import ACTIVATIONS, get
 
+    names = tuple(ACTIVATIONS) if names is None else names
     if isinstance(names, str):
         names = (names,)
     z = np.linspace(-6.0, 6.0, 241) if z is None else np.asarray(z, dtype=np.float64)

@@ -17,6 +17,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.contour import ContourSet
 
 import nnlib.plotting
+from nnlib.activations import ACTIVATIONS
 from nnlib.plotting import plot_activations, plot_decision_boundary, plot_loss_curves
 
 # Draw off-screen, whatever MPLBACKEND says, so the tests never open a window.
@@ -72,8 +73,8 @@ def test_activations_has_a_values_panel_and_a_derivatives_panel(tmp_path):
     assert len(fig.axes) == 2
     values, derivatives = fig.axes
     assert len(values.get_lines()) == 3 and len(derivatives.get_lines()) == 3
-    assert _legend_texts(values) == ["sigmoid", "relu", "linear"]
-    assert _legend_texts(derivatives) == ["sigmoid'", "relu'", "linear'"]
+    assert _legend_texts(values) == list(ACTIVATIONS)
+    assert _legend_texts(derivatives) == [f"{name}'" for name in ACTIVATIONS]
     assert _saves_png(fig, tmp_path / "activations.png")
 
 
