@@ -102,6 +102,10 @@ def add_grade(subparsers):
                     "figure of the class's score per exercise.")
     parser.add_argument("submissions", type=Path)
     _add_lesson_option(parser)
+    parser.add_argument("--roster", type=Path, metavar="FILE",
+                        help="CSV with a header row name,student_id: maps the names in Canvas, "
+                             "Moodle or flat downloads to the gradebook's student ids; names "
+                             "not in it are not graded (listed with the reason)")
     parser.add_argument("--jobs", type=_positive_int, default=None,
                         help="students graded at once (default: the number of cores)")
     parser.add_argument("--out", type=Path, default=Path("build/grading"))
@@ -129,7 +133,7 @@ def run_grade(args):
                     memory_mb=args.memory_mb)
     results, skipped, course, db_url = grade_class(
         args.submissions, args.out, lessons=args.lessons, jobs=args.jobs, db_url=args.db_url,
-        limits=limits)
+        limits=limits, roster=args.roster)
     out = args.out.resolve()
     csv = nbgrader.export(db_url, out / "grades.csv")
     reports = nbgrader.feedback(course, db_url, sorted({r.lesson for r in results}))

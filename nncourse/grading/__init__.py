@@ -53,7 +53,7 @@ def _clear(out):
 
 
 def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAULT,
-                progress=print):
+                progress=print, roster=None):
     """Grade every submission under `source` into the folder `out`; return a Grading.
 
     lessons: the lessons to grade (default: all); jobs: worker processes (default: one per
@@ -69,7 +69,8 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAUL
         raise ValueError(f"Unknown lesson(s) {unknown}; expected some of {all_lessons()}")
     _clear(out)  # grading twice gives the same gradebook
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    submissions, skipped = find_submissions(source, names, unpack_to=out / "unpacked")
+    submissions, skipped = find_submissions(source, names, unpack_to=out / "unpacked",
+                                            roster=roster)
     if bubblewrap() is None:
         progress("warning: bubblewrap (bwrap) is not installed, so student code runs without "
                  "the file-system and network sandbox (memory limit only).")
