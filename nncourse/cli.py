@@ -4,7 +4,7 @@
     nncourse parity [--epochs 100] [--out build/parity] [--dtype both] [--keras-input dataset]
     nncourse release [--lesson L ...] [--out lessons]
     nncourse grade SUBMISSIONS [--lesson L ...] [--jobs N] [--out DIR] [--db-url URL]
-                   [--timeout S] [--memory-mb MB]
+                   [--timeout S] [--memory-mb MB] [--regrade] [--reset-manual]
 
 Each command is two small functions: `add_<command>(subparsers)` declares its arguments and
 the optional dependencies it needs (an extra of the `nncourse` package), and
@@ -98,8 +98,11 @@ def add_grade(subparsers):
         description="Grade every submission in SUBMISSIONS (nbgrader's <student>/<lesson>/ "
                     "layout, or a folder or .zip of <student>_<lesson>.ipynb files) with the "
                     "real nbgrader autograde, each on a sandboxed kernel; write the gradebook, "
-                    "grades.csv, one HTML feedback report per student and lesson, and a "
-                    "figure of the class's score per exercise.")
+                    "grades.csv, flags.csv, one HTML feedback report per student and lesson, "
+                    "and a figure of the class's score per exercise. OUT keeps them across "
+                    "runs: a re-run grades only the submissions that are new or changed (or "
+                    "whose lesson's tests changed), and keeps what was graded by hand in "
+                    "formgrader.")
     parser.add_argument("submissions", type=Path)
     _add_lesson_option(parser)
     parser.add_argument("--roster", type=Path, metavar="FILE",
@@ -119,35 +122,54 @@ def add_grade(subparsers):
     parser.add_argument("--memory-mb", type=_positive_int, default=DEFAULT.memory_mb,
                         help="address space a kernel may use, in MB "
                              f"(default: {DEFAULT.memory_mb})")
+    parser.add_argument("--regrade", action="store_true",
+                        help="grade every submission again, not only the new and changed "
+                             "ones (scores and comments given in formgrader are kept)")
+    parser.add_argument("--reset-manual", action="store_true",
+                        help="grade every submission again and drop the scores, comments and "
+                             "flags given by hand in formgrader")
+    parser.print_usage = lambda file=None: None  # a mistake is one line, not the usage too
     parser.set_defaults(run=run_grade, extra="course")
 
 
 def run_grade(args):
     import time
 
-    from nncourse.grading import grade_class, nbgrader
+    from nncourse.grading import UsageError, grade_class, nbgrader
     from nncourse.grading.report import class_table, exercise_figure
 
     start = time.perf_counter()
     limits = Limits(cell_s=args.timeout, notebook_s=args.notebook_timeout,
                     memory_mb=args.memory_mb)
-    results, skipped, course, db_url = grade_class(
-        args.submissions, args.out, lessons=args.lessons, jobs=args.jobs, db_url=args.db_url,
-        limits=limits, roster=args.roster)
+    try:
+        results, skipped, course, db_url = grade_class(
+            args.submissions, args.out, lessons=args.lessons, jobs=args.jobs,
+            db_url=args.db_url, limits=limits, regrade=args.regrade,
+            reset_manual=args.reset_manual, roster=args.roster)
+    except UsageError as error:  # nothing was written: say what to fix, no traceback
+        print(f"nncourse grade: error: {error}", file=sys.stderr)
+        return 2
     out = args.out.resolve()
-    csv = nbgrader.export(db_url, out / "grades.csv")
-    reports = nbgrader.feedback(course, db_url, sorted({r.lesson for r in results}))
+    graded = [r for r in results if r.graded_now]
+    failed = [r for r in graded if r.failure]
+    recorded = [r for r in graded if not r.failure]
+    current = {(r.student, r.lesson) for r in results if r not in recorded}
+    reports = nbgrader.feedback(course, db_url, sorted({r.lesson for r in recorded}), current)
     figure = exercise_figure(results, out / "exercises.png") if results else None
     print()
     print(class_table(results, args.lessons or lessons()))
     for item in skipped:
         print(f"not graded: {item.path}: {item.reason}")
-    print(f"\n{len(results)} notebooks graded in {time.perf_counter() - start:.1f} s")
-    print(f"grades: {csv}")
+    for r in failed:
+        print(f"could not grade: {r.student} {r.lesson}: see {r.failure}", file=sys.stderr)
+    print(f"\n{len(recorded)} graded, {len(failed)} could not be graded, "
+          f"{len(results) - len(graded)} unchanged, {len(skipped)} skipped "
+          f"in {time.perf_counter() - start:.1f} s")
+    print(f"grades: {out / 'grades.csv'}  flags: {out / 'flags.csv'}")
     print(f"feedback: {len(reports)} reports in {course / 'feedback'}")
     if figure:
         print(f"figure: {figure}")
-    return 0
+    return 1 if failed else 0
 
 
 COMMANDS = [add_train_seed, add_parity, add_release, add_grade]

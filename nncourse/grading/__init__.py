@@ -1,16 +1,26 @@
-"""Grade a class: the real nbgrader autograde, one student and lesson at a time, in parallel.
+"""Grade a class: the real nbgrader autograde, one student and lesson at a time, in parallel,
+into a grading folder OUT that keeps its results from run to run.
 
 nbgrader has no parallel autograde, and SQLite does not take concurrent writers well, so:
-1. The course is set up once in OUT/course: the lessons' sources are copied there and
-   generated into the class gradebook (OUT/gradebook.db, or any SQLAlchemy URL) and into a
-   template gradebook (OUT/template.db).
-2. Each submission is graded in a pool of worker processes (nncourse.grading.worker), in a
-   folder and a gradebook of its own, on a sandboxed kernel (nncourse.grading.sandbox) that sees
-   only that folder.
-3. The main process alone writes the class gradebook: it copies each worker's scores into it,
-   in a fixed order, and copies the autograded notebooks into OUT/course/autograded.
-Feedback reports and the CSV export are then made from the class gradebook
-(nncourse.grading.nbgrader.feedback and .export).
+1. Everything an instructor gives (SUBMISSIONS, lessons, OUT, the gradebook's URL) is checked
+   before OUT is touched: a mistake is a UsageError and changes nothing.
+2. The course is set up in OUT/course: the lessons' sources are copied there and generated
+   into a template gradebook (OUT/template.db) and into the class gradebook
+   (OUT/gradebook.db, or any SQLAlchemy URL), which keeps its grades.
+3. Only submissions that are new or changed since they were graded (nncourse.grading.state)
+   are graded, in a pool of worker processes (nncourse.grading.worker), each in a folder and a
+   gradebook of its own under OUT/work (this run's scratch), on a sandboxed kernel
+   (nncourse.grading.sandbox) that sees only that folder.
+4. The main process alone writes the class gradebook: it copies each worker's scores, comments
+   and flags into it (keeping what graders gave by hand in formgrader), and the autograded
+   notebooks into OUT/course/autograded; then exports the whole gradebook to OUT/grades.csv
+   and its flags to OUT/flags.csv. Feedback reports are made by the caller
+   (nncourse.grading.nbgrader.feedback), for what was graded now.
+
+    OUT/gradebook.db  grades.csv  flags.csv  graded.json (state)  .nncourse-grading (marker)
+    OUT/course/{source,release,autograded,feedback}/   nbgrader's course folder
+    OUT/logs/<lesson>/<student>.log   nbgrader's log of a notebook it could not grade
+    OUT/work/   OUT/template.db   this run's scratch, remade by the next run
 
 This package imports nothing heavy at import time (nbgrader takes seconds): `grade_class`
 imports the grading machinery when it is called.
@@ -21,56 +31,161 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import shutil
+import tempfile
+import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import NamedTuple
 
-from nncourse.course import ROOT, copy_sources
+from nncourse.course import ROOT, SOLUTIONS, copy_sources, notebook_path
 from nncourse.course import lessons as all_lessons
+from nncourse.grading import state
 from nncourse.grading.limits import DEFAULT
 from nncourse.grading.submissions import find_submissions
 
-MARKER = ".nncourse-grading"  # marks a folder that grade_class may empty and reuse
+
+class UsageError(ValueError):
+    """A mistake in what the instructor asked for (a missing folder, an unknown lesson, ...),
+    found before anything was written: the message says what to fix."""
 
 
 class Grading(NamedTuple):
-    """What grade_class made: a Result per submission, the files it skipped, the course folder
-    (OUT/course) and the class gradebook's URL."""
+    """What grade_class made: a Result per submission of the class (graded now or kept from
+    an earlier run: Result.graded_now), the files it skipped, the course folder (OUT/course)
+    and the class gradebook's URL."""
     results: list
     skipped: list
     course: Path
     db_url: str
 
 
-def _clear(out):
-    """Empty OUT if it is a previous grading folder (or new); refuse any other folder."""
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise FileExistsError(f"{out} is not empty and was not made by `nncourse grade`: "
-                              "give --out a new folder (nothing in it will be kept)")
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    (out / MARKER).write_text("made by nncourse grade; emptied at each grading\n")
-
-
 def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAULT,
-                progress=print, roster=None):
-    """Grade every submission under `source` into the folder `out`; return a Grading.
+                progress=print, regrade=False, reset_manual=False, roster=None):
+    """Grade the new and changed submissions under `source` into the folder `out`; return a
+    Grading of the whole class.
 
     lessons: the lessons to grade (default: all); jobs: worker processes (default: one per
-    core); limits: what each kernel may use (its hidden and readable folders are set here).
+    core); limits: what each kernel may use (its hidden and readable folders are set here);
+    regrade: grade every submission again; reset_manual: also drop the scores and comments
+    given by hand in formgrader (implies regrade). Raises UsageError, having touched nothing,
+    when the request cannot be carried out.
     """
-    from nncourse.grading import nbgrader, worker
-    from nncourse.grading.sandbox import bubblewrap
-
-    out = Path(out).resolve()
+    out, source = Path(out).resolve(), Path(source).resolve()
     names = lessons or all_lessons()
+    default_db = f"sqlite:///{out / 'gradebook.db'}"
+    db_url = db_url or default_db
+    _check(source, out, names, db_url if db_url != default_db else None)
+    with tempfile.TemporaryDirectory(prefix="nncourse-unpacked-") as unpacked:
+        try:
+            submissions, skipped = find_submissions(source, names, unpack_to=Path(unpacked),
+                                                    roster=roster)
+        except (ValueError, FileNotFoundError, zipfile.BadZipFile) as error:
+            raise UsageError(f"{source}: {error}") from None
+        if not submissions:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
+            raise UsageError(f"nothing to grade in {source}: no notebook of a lesson among "
+                             f"{sorted(names)} was found" + (f" ({reasons})" if reasons else ""))
+        state.claim(out)
+        limits = dataclasses.replace(
+            limits, hidden=tuple(sorted({str(ROOT), str(out), unpacked,  # a zip: its folder
+                                         str(source if source.is_dir() else source.parent)})),
+            readable=(str(ROOT / "nnlib"), str(ROOT / "nncourse")))
+        return _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs,
+                      progress, regrade or reset_manual, reset_manual)
+
+
+def _check(source, out, names, db_url):
+    """Raise UsageError for anything wrong in the request, before OUT is touched.
+
+    db_url: the gradebook given by the instructor, or None for the default one in OUT."""
+    from nncourse.grading import nbgrader
+
     unknown = sorted(set(names) - set(all_lessons()))
     if unknown:
-        raise ValueError(f"Unknown lesson(s) {unknown}; expected some of {all_lessons()}")
-    _clear(out)  # grading twice gives the same gradebook
-    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    submissions, skipped = find_submissions(source, names, unpack_to=out / "unpacked",
-                                            roster=roster)
+        raise UsageError(f"unknown lesson(s) {unknown}; expected some of {all_lessons()}")
+    if not source.exists():
+        raise UsageError(f"no folder or .zip of submissions at {source}")
+    if not (source.is_dir() or source.suffix == ".zip"):
+        raise UsageError(f"{source} is neither a folder nor a .zip of submissions")
+    try:
+        state.check_out(out)
+        if db_url:  # None: the default gradebook in OUT, made when OUT is
+            nbgrader.check_database(db_url)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, progress,
+           regrade, reset_manual):
+    """Grade what changed into OUT and record it; return the Grading of the whole class."""
+    from nncourse.grading import nbgrader, worker
+    from nncourse.grading.report import write_flags_csv
+
+    earlier = state.load(out, db_url) if _exists(db_url, default_db) else {}
+    todo = []
+    for submission in submissions:
+        fingerprint = state.fingerprint(submission.path,
+                                        notebook_path(SOLUTIONS, submission.lesson))
+        entry = earlier.get((submission.student, submission.lesson))
+        if regrade or entry is None or entry["fingerprint"] != fingerprint:
+            todo.append((submission, fingerprint))
+    course = out / "course"
+    graded = []
+    if todo:  # else nothing to set up: a re-run of an unchanged class takes seconds
+        _start_workers(progress)
+        _set_up(course, out, names, db_url, default_db)
+        graded = _grade_in_workers(todo, out, limits, jobs, progress)
+    # nbgrader could not grade a notebook? Its earlier grade and graded notebook are kept;
+    # it is reported (flags, exit status) and tried again by the next run.
+    recorded = [r for r in graded if not r.failure]
+    nbgrader.record(db_url, recorded, reset_manual=reset_manual)
+    for result in recorded:  # the autograded notebooks, for feedback and formgrader
+        target = course / "autograded" / result.student / result.lesson
+        shutil.rmtree(target, ignore_errors=True)
+        if result.autograded.exists():
+            shutil.copytree(result.autograded, target)
+    state.save(out, db_url, graded, earlier)
+    now = {(r.student, r.lesson) for r in graded}
+    kept = [worker.Result(e["student"], e["lesson"], flags=e["flags"], graded_now=False,
+                          fingerprint=e["fingerprint"])
+            for key, e in earlier.items() if key not in now]  # every lesson's
+    nbgrader.export(db_url, out / "grades.csv")  # the whole gradebook, and all its flags
+    write_flags_csv([*graded, *kept], out / "flags.csv")
+    results = sorted((r for r in [*graded, *kept] if r.lesson in names),
+                     key=lambda r: (r.student, r.lesson))
+    scores = nbgrader.class_scores(db_url, [(r.student, r.lesson) for r in results])
+    for result in results:  # the gradebook's scores: manual scores included
+        result.scores = scores[(result.student, result.lesson)]
+    return Grading(results, skipped, course, db_url)
+
+
+def _set_up(course, out, names, db_url, default_db):
+    """OUT/course/source and release of the lessons, fresh from solutions/; the template
+    gradebook; the class gradebook, created or brought up to date (its grades are kept)."""
+    from nncourse.grading import nbgrader
+
+    for lesson in names:  # a copy of solutions/<lesson>, refreshed: the tests may have changed
+        shutil.rmtree(course / "source" / lesson, ignore_errors=True)
+    copy_sources(course, names)
+    nbgrader.generate(course, names, f"sqlite:///{out / 'template.db'}")
+    if db_url == default_db and not (out / "gradebook.db").exists():
+        shutil.copy(out / "template.db", out / "gradebook.db")  # as generating it again
+    else:
+        nbgrader.generate(course, names, db_url)
+    shutil.rmtree(out / "work", ignore_errors=True)  # the scratch of the previous run
+    (out / "work").mkdir()
+
+
+def _exists(db_url, default_db):
+    """False when the default gradebook file was removed: what graded.json says is gone."""
+    return db_url != default_db or Path(db_url.removeprefix("sqlite:///")).exists()
+
+
+def _start_workers(progress):
+    """Start the forkserver the grading workers fork from, importing them meanwhile."""
+    from nncourse.grading import worker
+    from nncourse.grading.sandbox import bubblewrap
+
     if bubblewrap() is None:
         progress("warning: bubblewrap (bwrap) is not installed, so student code runs without "
                  "the file-system and network sandbox (memory limit only).")
@@ -79,38 +194,25 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAUL
     # set up.
     multiprocessing.set_forkserver_preload([worker.__name__])
     multiprocessing.forkserver.ensure_running()
-    course = out / "course"
-    copy_sources(course, names)
-    template = out / "template.db"
-    nbgrader.generate(course, names, f"sqlite:///{template}")
-    if db_url == f"sqlite:///{out / 'gradebook.db'}":
-        shutil.copy(template, out / "gradebook.db")  # the same as generating it again
-    else:
-        nbgrader.generate(course, names, db_url)  # another database: generate into it too
-    source = Path(source).resolve()
-    limits = dataclasses.replace(
-        limits, hidden=tuple(sorted({str(ROOT), str(out),  # a zip: its whole folder
-                                     str(source if source.is_dir() else source.parent)})),
-        readable=(str(ROOT / "nnlib"), str(ROOT / "nncourse")))
-    (out / "work").mkdir()
-    results, flagged = {}, 0
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions)))
+
+
+def _grade_in_workers(todo, out, limits, jobs, progress):
+    """Grade each (submission, fingerprint) in a worker process; return the Results."""
+    from nncourse.grading import worker
+
+    results, flagged = [], 0
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=worker.start,
                              initargs=(out / "work",)) as pool:
-        futures = [pool.submit(worker.grade_one, index, submission, out, limits)
-                   for index, submission in enumerate(submissions)]
+        futures = {pool.submit(worker.grade_one, submission, out, limits): fingerprint
+                   for submission, fingerprint in todo}
         for future in as_completed(futures):
             result = future.result()
-            results[(result.student, result.lesson)] = result
+            result.fingerprint = futures[future]
+            results.append(result)
             flagged += bool(result.flags)
-            progress(f"[{len(results)}/{len(submissions)}] {result.student} "
+            progress(f"[{len(results)}/{len(todo)}] {result.student} "
                      f"{result.lesson}: {result.score:g}/{result.max_score:g}"
                      f"{'  (flagged)' if result.flags else ''}   flagged so far: {flagged}")
-    ordered = [results[key] for key in sorted(results)]
-    nbgrader.record(db_url, ordered)
-    for result in ordered:
-        target = course / "autograded" / result.student / result.lesson
-        if result.autograded.exists():
-            shutil.copytree(result.autograded, target)
-    return Grading(ordered, skipped, course, db_url)
+    return sorted(results, key=lambda r: (r.student, r.lesson))

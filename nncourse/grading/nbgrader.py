@@ -42,8 +42,9 @@ from traitlets.config import Config
 from nncourse.grading.limits import CELL_TIMEOUT, MAX_OUTPUT_LINES, OUTPUT_TRUNCATED
 from nncourse.grading.sandbox import Resilient
 
-__all__ = ["COURSE_ID", "autograde", "export", "feedback", "generate", "grade_id", "is_grade",
-           "is_locked", "is_solution", "max_points", "record", "scores"]
+__all__ = ["COURSE_ID", "auto_comments", "autograde", "check_database", "class_scores", "export",
+           "feedback", "generate", "grade_id", "is_grade", "is_locked", "is_solution",
+           "max_points", "record", "scores"]
 
 COURSE_ID = "nncourse"
 _LOG = logging.getLogger("nncourse.nbgrader")
@@ -173,14 +174,20 @@ def autograde(course, db_url, lesson, student="*", limits=None):
     return _run(Autograde, settings, assignment_id=lesson, student_id=student)
 
 
-def feedback(course, db_url, lessons):
+def feedback(course, db_url, lessons, current=()):
     """One HTML report per student and lesson in course/feedback/<student>/<lesson>/, without
-    the hidden tests (HideHiddenTests); return the reports' paths."""
+    the hidden tests (HideHiddenTests); return the paths of every report in the course.
+
+    current: (student, lesson) pairs whose reports are up to date (graded in an earlier run):
+    nbgrader skips them, so a re-run writes only the reports of what it graded.
+    """
     settings = config(course, db_url)
     settings.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests,
                                                CSSHTMLHeaderPreprocessor]
     for lesson in lessons:
-        failure = _run(GenerateFeedback, settings, assignment_id=lesson)
+        skip = ",".join(sorted(student for student, done in current if done == lesson))
+        failure = _run(GenerateFeedback, settings, assignment_id=lesson,
+                       student_id_exclude=skip)
         if failure:
             raise RuntimeError(f"nbgrader generate_feedback {lesson} failed:\n"
                                f"{failure[-4000:]}")
@@ -199,31 +206,93 @@ def export(db_url, path):
 
 def scores(db_url, lesson, student):
     """{grade_id: (score, max_score)} of a student's lesson; 0 for anything not graded."""
+    return class_scores(db_url, [(student, lesson)])[(student, lesson)]
+
+
+def class_scores(db_url, keys):
+    """{(student, lesson): scores} for each (student, lesson) in keys, as `scores` gives
+    them, read in one session (opening a gradebook takes a tenth of a second)."""
+    found = {}
     with Gradebook(db_url, COURSE_ID) as gb:
-        found = {}
-        for notebook in gb.find_assignment(lesson).notebooks:
-            for cell in notebook.grade_cells:
-                try:
-                    score = gb.find_grade(cell.name, notebook.name, lesson, student).score or 0.0
-                except MissingEntry:  # no submission recorded: nbgrader failed before grading
-                    score = 0.0
-                found[cell.name] = (float(score), float(cell.max_score))
+        for student, lesson in keys:
+            cells = found[(student, lesson)] = {}
+            for notebook in gb.find_assignment(lesson).notebooks:
+                for cell in notebook.grade_cells:
+                    try:
+                        score = gb.find_grade(cell.name, notebook.name, lesson,
+                                              student).score or 0.0
+                    except MissingEntry:  # no submission: nbgrader failed before grading
+                        score = 0.0
+                    cells[cell.name] = (float(score), float(cell.max_score))
     return found
 
 
-def record(db_url, grades):
-    """Write grades into a gradebook: each has .student, .lesson and .scores ({grade_id:
-    (score, max_score)}, as `scores` returns), e.g. the grades of workers' own gradebooks."""
+def auto_comments(db_url, lesson, student):
+    """{grade_id: text} of the comments nbgrader wrote itself on a student's answers (e.g.
+    "No response." on an answer left as released)."""
+    with Gradebook(db_url, COURSE_ID) as gb:
+        try:
+            submission = gb.find_submission_notebook(lesson, lesson, student)
+        except MissingEntry:  # nbgrader failed before grading
+            return {}
+        return {c.name: c.auto_comment for c in submission.comments if c.auto_comment}
+
+
+def check_database(db_url):
+    """Raise ValueError, naming the problem, when the gradebook at db_url cannot be opened.
+
+    Called before a grading touches anything. An SQLite file need not exist yet (nbgrader
+    creates it), but its folder must; any other database is connected to.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    shown = db_url
+    try:
+        url = make_url(db_url)
+        shown = url.render_as_string(hide_password=True)  # never print a password
+        if url.get_backend_name() == "sqlite":
+            folder = Path(url.database or ".").parent
+            if url.database and not folder.is_dir():
+                raise ValueError(f"no folder {folder} for its SQLite file")
+            return
+        engine = create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except (SQLAlchemyError, ImportError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else \
+            type(error).__name__
+        raise ValueError(f"cannot open the gradebook {shown}: {reason}") from None
+
+
+def record(db_url, grades, reset_manual=False):
+    """Write grades into a gradebook: each has .student, .lesson, .scores ({grade_id:
+    (score, max_score)}, as `scores` returns), .flags and .comments ({grade_id of an answer:
+    text}), e.g. the grades of workers' own gradebooks.
+
+    What a grader gave by hand in formgrader (Grade.manual_score and extra_credit,
+    Comment.manual_comment, the notebook's flag) is kept, as nbgrader's own autograde keeps
+    it, unless reset_manual; a kept manual score marks the cell for review again, as nbgrader
+    does. Flags set SubmittedNotebook.flagged, which formgrader shows; their text is in the
+    comments.
+    """
     with Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
         # nbgrader's own update_or_create_submission trips an SQLAlchemy autoflush warning
         warnings.simplefilter("ignore", category=SAWarning)
         for grade in grades:
             gb.update_or_create_student(grade.student)
             gb.update_or_create_submission(grade.lesson, grade.student)
-            for notebook in gb.find_assignment(grade.lesson).notebooks:
-                for cell in notebook.grade_cells:
-                    entry = gb.find_grade(cell.name, notebook.name, grade.lesson, grade.student)
-                    entry.auto_score = grade.scores.get(cell.name, (0.0, 0.0))[0]
-                    entry.manual_score = None
-                    entry.needs_manual_grade = False
+            submitted = gb.find_submission_notebook(grade.lesson, grade.lesson, grade.student)
+            for entry in submitted.grades:
+                entry.auto_score = grade.scores.get(entry.name, (0.0, 0.0))[0]
+                if reset_manual:
+                    entry.manual_score = entry.extra_credit = None
+                entry.needs_manual_grade = entry.manual_score is not None
+            for comment in submitted.comments:
+                comment.auto_comment = grade.comments.get(comment.name)
+                if reset_manual:
+                    comment.manual_comment = None
+            submitted.flagged = bool(grade.flags) or (submitted.flagged and not reset_manual)
             gb.db.commit()

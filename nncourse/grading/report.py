@@ -8,6 +8,7 @@ is never read, so printing "MemoryError" flags nothing, and rewording a check's 
 learner cannot switch a flag off.
 """
 
+import csv
 from collections import defaultdict
 
 from nncourse import check
@@ -29,14 +30,30 @@ TRUNCATED = "very long output (truncated)"
 
 def flags(notebook):
     """The flags of a graded notebook, each once, in the order they first occur."""
+    return list(dict.fromkeys(flag for flag, _ in located_flags(notebook)))
+
+
+def located_flags(notebook):
+    """[(flag, index of the cell that raised it)] of a graded notebook, in cell order."""
     found = []
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
         enames = [o.get("ename") for o in cell.get("outputs", [])
                   if o.get("output_type") == "error"]
-        found += [FLAGS[name] for name in enames if name in FLAGS]
+        found += [(FLAGS[name], index) for name in enames if name in FLAGS]
         if cell.get("metadata", {}).get(OUTPUT_TRUNCATED):
-            found.append(TRUNCATED)
-    return list(dict.fromkeys(found))
+            found.append((TRUNCATED, index))
+    return found
+
+
+def write_flags_csv(results, path):
+    """OUT/flags.csv, beside nbgrader's grades.csv: one row per flag (student, lesson, flag),
+    for a reviewer who works from the spreadsheet rather than formgrader; return path."""
+    with open(path, "w", newline="") as file:
+        rows = csv.writer(file)
+        rows.writerow(["student_id", "assignment", "flag"])
+        for r in sorted(results, key=lambda r: (r.student, r.lesson)):
+            rows.writerows([r.student, r.lesson, flag] for flag in r.flags)
+    return path
 
 
 def class_table(results, lessons):

@@ -16,7 +16,7 @@ import nbformat
 from nncourse.course import notebook_path
 from nncourse.grading import nbgrader
 from nncourse.grading.repair import read_submission, repair
-from nncourse.grading.report import flags
+from nncourse.grading.report import located_flags
 
 
 @dataclass
@@ -24,9 +24,13 @@ class Result:
     """One student's grade for one lesson, and what the instructor should look at."""
     student: str
     lesson: str
-    work: Path = None  # the folder it was graded in
+    work: Path = None  # the folder it was graded in (None: graded in an earlier run)
     scores: dict = field(default_factory=dict)  # grade_id -> (score, max_score)
     flags: list = field(default_factory=list)
+    comments: dict = field(default_factory=dict)  # grade_id of an answer -> auto comment
+    failure: str = ""  # the log of nbgrader when it could not grade the notebook at all
+    graded_now: bool = True  # False: unchanged since an earlier run, which graded it
+    fingerprint: str = ""  # what was graded (nncourse.grading.state.fingerprint)
 
     @property
     def autograded(self):
@@ -54,15 +58,16 @@ def _released(path):
     return nbformat.read(path, 4)
 
 
-def grade_one(index, submission, out, limits):
-    """Grade one submission in its own folder OUT/work/<lesson>-<index>; return a Result.
+def grade_one(submission, out, limits):
+    """Grade one submission in its own folder OUT/work/<lesson>/<student>; return a Result.
 
     OUT holds the course (OUT/course/release/) and the template gradebook (OUT/template.db).
     Never raises for bad input: a file that is not a notebook is graded as the blank release.
     """
     lesson, student = submission.lesson, submission.student
-    work = out / "work" / f"{lesson}-{index:04d}"
+    work = out / "work" / lesson / student
     database = work.with_suffix(".db")  # beside the folder the kernel sees, not in it
+    work.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(out / "template.db", database)
     result = Result(student, lesson, work=work)
     released = _released(notebook_path(out / "course" / "release", lesson))
@@ -77,11 +82,35 @@ def grade_one(index, submission, out, limits):
     target.parent.mkdir(parents=True)
     nbformat.write(notebook, target)
     failure = nbgrader.autograde(work, f"sqlite:///{database}", lesson, student, limits)
-    if failure:
-        work.with_suffix(".log").write_text(failure)
-        result.flags.append(f"nbgrader could not grade this notebook: see {work}.log")
+    if failure:  # kept beside the results (OUT/work is emptied by the next run)
+        log = out / "logs" / lesson / f"{student}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(failure)
+        result.failure = str(log)
+        result.flags.append(f"nbgrader could not grade this notebook: see {log}")
     result.scores = nbgrader.scores(f"sqlite:///{database}", lesson, student)
+    result.comments = nbgrader.auto_comments(f"sqlite:///{database}", lesson, student)
     autograded = notebook_path(result.autograded.parent, lesson)
-    if autograded.exists():
-        result.flags.extend(flags(nbformat.read(autograded, 4)))
+    graded = nbformat.read(autograded, 4) if autograded.exists() else notebook
+    located = located_flags(graded) if autograded.exists() else []
+    result.flags.extend(dict.fromkeys(flag for flag, _ in located))
+    _comment(result, graded, located)
     return result
+
+
+def _comment(result, notebook, located):
+    """Add each flag to the comment of the answer it concerns, for formgrader: the answer at
+    or above the cell that raised it (a test cell tests the answer above it); the notebook's
+    first answer for a flag of the whole notebook (a repair note, a file that was no notebook).
+    """
+    answers = [i for i, cell in enumerate(notebook.cells) if nbgrader.is_solution(cell)]
+    if not answers:
+        return
+    where = {}
+    for flag, index in located:
+        above = [i for i in answers if i <= index]
+        where.setdefault(flag, above[-1] if above else answers[0])
+    for flag in result.flags:
+        cell = nbgrader.grade_id(notebook.cells[where.get(flag, answers[0])])
+        text = result.comments.get(cell)
+        result.comments[cell] = f"{text}\n{flag}" if text else flag
