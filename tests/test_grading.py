@@ -18,7 +18,7 @@ import pytest
 
 from nncourse import check, cli
 from nncourse.course import RELEASE, ROOT, SOLUTIONS, exercises, lessons, notebook_path, points
-from nncourse.grading import grade_class
+from nncourse.grading import UsageError, grade_class
 from nncourse.grading.limits import (
     CELL_TIMEOUT,
     KERNEL_DIED,
@@ -108,6 +108,36 @@ def test_feedback_says_why_without_showing_hidden_tests(sample_class):
         assert not leaked, f"{report}: hidden test source {leaked[:3]}"
     dan = (course / "feedback" / "dan" / "01_loss_and_cost" / "01_loss_and_cost.html").read_text()
     assert "is not right" in dan and "minus" in dan  # the public test's message and hint
+
+
+def test_each_flag_reaches_formgrader_and_flags_csv(sample_class):
+    """The sample class's flags (examples/make_class.py: eve's endless loop, finn's answers
+    that call nnlib) are in the gradebook, as formgrader shows them: the notebook flagged, the
+    flag's text in the comment on the answer concerned (the first one, for finn); and in
+    OUT/flags.csv. No other notebook is flagged."""
+    from nbgrader.api import Gradebook
+
+    students = runpy.run_path(str(ROOT / "examples" / "make_class.py"))["STUDENTS"]
+    wanted = {"endless": FLAGS[CELL_TIMEOUT], "calls_nnlib": FLAGS[check.CalledNnlib.__name__]}
+    expected = {}  # (student, lesson) -> (the first answer concerned, flag)
+    for student, spec in students.items():
+        for lesson, answers in spec["lessons"].items():
+            for answer, kind in (answers if isinstance(answers, dict) else {}).items():
+                for marker, flag in wanted.items():
+                    if kind.endswith(marker):
+                        expected.setdefault((student, lesson), (answer, flag))
+    assert set(expected) == {("eve", "03_activation_functions"), ("finn", "01_loss_and_cost")}
+    results, _, course, db_url = sample_class
+    with Gradebook(db_url, "nncourse") as gb:
+        for r in results:
+            notebook = gb.find_submission_notebook(r.lesson, r.lesson, r.student)
+            assert notebook.flagged == ((r.student, r.lesson) in expected), (r.student, r.lesson)
+        for (student, lesson), (answer, flag) in expected.items():
+            comment = gb.find_comment(answer, lesson, lesson, student)
+            assert flag in comment.auto_comment.splitlines(), comment.auto_comment
+    rows = list(csv.DictReader((course.parent / "flags.csv").open()))
+    assert {(row["student_id"], row["assignment"], row["flag"]) for row in rows} == {
+        (student, lesson, flag) for (student, lesson), (_, flag) in expected.items()}
 
 
 def test_one_job_and_regrading_give_the_same_gradebook(sample_class, tmp_path):
@@ -265,10 +295,11 @@ def test_a_notebook_slow_everywhere_keeps_what_it_earned_within_its_time_limit(t
     assert result.flags == [FLAGS[NOTEBOOK_TIME_LIMIT]]
 
 
-def test_grading_never_empties_a_folder_it_did_not_make(tmp_path):
+def test_grading_never_writes_into_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "thesis.tex").write_text("precious")
-    with pytest.raises(FileExistsError, match="not made by `nncourse grade`"):
+    with pytest.raises(UsageError, match="not made by `nncourse grade`"):
         grade_class(CLASS, tmp_path, progress=quiet)
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]
     assert (tmp_path / "thesis.tex").read_text() == "precious"
 
 

@@ -79,8 +79,10 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAUL
         try:
             submissions, skipped = find_submissions(source, names, unpack_to=Path(unpacked),
                                                     roster=roster)
-        except (ValueError, FileNotFoundError, zipfile.BadZipFile) as error:
+        except zipfile.BadZipFile as error:
             raise UsageError(f"{source}: {error}") from None
+        except (ValueError, FileNotFoundError) as error:  # e.g. a roster that cannot be read
+            raise UsageError(str(error)) from None
         if not submissions:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
             raise UsageError(f"nothing to grade in {source}: no notebook of a lesson among "
