@@ -15,9 +15,10 @@ import time
 
 import pytest
 
-from nncourse import cli
+from nncourse import check, cli
 from nncourse.course import ROOT, notebook_path
 from nncourse.grading import grade_class
+from nncourse.grading.report import FLAGS
 
 CLASS = ROOT / "examples" / "class"
 EXPECTED = json.loads((ROOT / "examples" / "expected_grades.json").read_text())
@@ -140,6 +141,9 @@ def test_a_late_notebook_is_graded_alone_and_manual_grades_survive_regrading(
     table = {line.split()[0]: line.split()[1] for line in printed.splitlines()
              if line.split() and line.split()[0] in [*students, "dan"]}
     assert table["ada"] == f"{manual:g}"  # the table shows the gradebook, manual scores in
+    called_nnlib = FLAGS[check.CalledNnlib.__name__]  # finn's flag, kept though not re-run
+    assert called_nnlib in next(line for line in printed.splitlines() if line.startswith("finn"))
+    assert list(csv.reader((out / "flags.csv").open()))[1:] == [["finn", LESSON, called_nnlib]]
 
     def manual_work():
         with Gradebook(db_url, "nncourse") as gb:
@@ -164,8 +168,8 @@ def test_a_late_notebook_is_graded_alone_and_manual_grades_survive_regrading(
 
 def test_a_notebook_nbgrader_cannot_grade_gives_exit_1_and_a_flag(tmp_path, capsys):
     """A kernel given too little memory to start: nbgrader's autograde fails on the
-    notebook (there is no way for a submission itself to do it: repair rebuilds every
-    notebook from the released one, and the kernel is sandboxed and revived)."""
+    notebook. (No submission found so far can do it by itself: repair rebuilds every notebook
+    from the released one, and a kernel that dies is revived.)"""
     shutil.copytree(CLASS / "cleo" / LESSON, tmp_path / "class" / "cleo" / LESSON)
     out = tmp_path / "out"
     status, printed, errors = grade(capsys, tmp_path / "class", "--out", out, *FAST,

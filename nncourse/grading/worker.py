@@ -91,8 +91,10 @@ def grade_one(submission, out, limits):
     result.scores = nbgrader.scores(f"sqlite:///{database}", lesson, student)
     result.comments = nbgrader.auto_comments(f"sqlite:///{database}", lesson, student)
     autograded = notebook_path(result.autograded.parent, lesson)
-    graded = nbformat.read(autograded, 4) if autograded.exists() else notebook
-    located = located_flags(graded) if autograded.exists() else []
+    graded, located = notebook, []  # nbgrader failed: the flags of the notebook it was given
+    if autograded.exists():
+        graded = nbformat.read(autograded, 4)
+        located = located_flags(graded)
     result.flags.extend(dict.fromkeys(flag for flag, _ in located))
     _comment(result, graded, located)
     return result
