@@ -5,6 +5,7 @@
     nncourse release [--lesson L ...] [--out lessons]
     nncourse grade SUBMISSIONS [--lesson L ...] [--jobs N] [--out DIR] [--db-url URL]
                    [--timeout S] [--memory-mb MB] [--regrade] [--reset-manual]
+    nncourse formgrader OUT [--port 8888] [--no-browser]
 
 Each command is two small functions: `add_<command>(subparsers)` declares its arguments and
 the optional dependencies it needs (an extra of the `nncourse` package), and
@@ -172,7 +173,40 @@ def run_grade(args):
     return 1 if failed else 0
 
 
-COMMANDS = [add_train_seed, add_parity, add_release, add_grade]
+def add_formgrader(subparsers):
+    parser = subparsers.add_parser(
+        "formgrader", help="open nbgrader's formgrader on a class graded by `nncourse grade`",
+        description="Start JupyterLab with nbgrader's formgrader on OUT (the folder given to "
+                    "`nncourse grade --out`): review flagged notebooks and grade by hand; "
+                    "manual grades stay through the next `nncourse grade`. Stop it with "
+                    "Ctrl-C.")
+    parser.add_argument("out", type=Path, metavar="OUT")
+    parser.add_argument("--ip", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=_positive_int, default=8888,
+                        help="port to listen on (default: 8888)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.set_defaults(run=run_formgrader, extra="course")
+
+
+def run_formgrader(args):
+    import os
+
+    from nncourse.grading.formgrader import server_command
+
+    try:
+        server = server_command(args.out, ip=args.ip, port=args.port,
+                                open_browser=not args.no_browser)
+    except ValueError as error:
+        print(f"nncourse formgrader: error: {error}", file=sys.stderr)
+        return 2
+    print(f"formgrader on {args.out}: http://{args.ip}:{args.port}/formgrader, with the token "
+          "JupyterLab prints below (Ctrl-C stops it)", flush=True)
+    os.chdir(server.cwd)  # formgrader reads nbgrader_config.py from there
+    os.execv(server.argv[0], server.argv)  # JupyterLab takes over this process
+
+
+COMMANDS = [add_train_seed, add_parity, add_release, add_grade, add_formgrader]
 
 
 def build_parser():

@@ -18,7 +18,7 @@ nbgrader has no parallel autograde, and SQLite does not take concurrent writers 
    (nncourse.grading.nbgrader.feedback), for what was graded now.
 
     OUT/gradebook.db  grades.csv  flags.csv  graded.json (state)  .nncourse-grading (marker)
-    OUT/course/{source,release,autograded,feedback}/   nbgrader's course folder
+    OUT/course/{source,release,submitted,autograded,feedback}/   nbgrader's course folder
     OUT/logs/<lesson>/<student>.log   nbgrader's log of a notebook it could not grade
     OUT/work/   OUT/template.db   this run's scratch, remade by the next run
 
@@ -141,11 +141,13 @@ def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, p
     # it is reported (flags, exit status) and tried again by the next run.
     recorded = [r for r in graded if not r.failure]
     nbgrader.record(db_url, recorded, reset_manual=reset_manual)
-    for result in recorded:  # the autograded notebooks, for feedback and formgrader
-        target = course / "autograded" / result.student / result.lesson
-        shutil.rmtree(target, ignore_errors=True)
-        if result.autograded.exists():
-            shutil.copytree(result.autograded, target)
+    for result in recorded:  # what feedback and formgrader read: the notebook as graded
+        for folder in ("submitted", "autograded"):  # (repaired) and with its outputs
+            target = course / folder / result.student / result.lesson
+            shutil.rmtree(target, ignore_errors=True)
+            made = result.work / folder / result.student / result.lesson
+            if made.exists():
+                shutil.copytree(made, target)
     state.save(out, db_url, graded, earlier)
     now = {(r.student, r.lesson) for r in graded}
     kept = [worker.Result(e["student"], e["lesson"], flags=e["flags"], graded_now=False,

@@ -47,6 +47,12 @@ def fingerprint(submitted, source):
     return digest.hexdigest()
 
 
+def gradebook(out):
+    """The URL of the gradebook OUT's results were recorded in, or None before any grading."""
+    path = Path(out) / STATE
+    return json.loads(path.read_text()).get("db_url") if path.exists() else None
+
+
 def load(out, db_url):
     """{(student, lesson): {"fingerprint": ..., "flags": [...]}} of the submissions graded
     into db_url by earlier runs; {} for a new folder or another gradebook."""
