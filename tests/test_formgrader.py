@@ -25,18 +25,34 @@ LESSON = "01_loss_and_cost"
 TOKEN = "formgrader-test-token"
 
 
+# ids as a university has them (with "_", refused before): ada's notebook in nbgrader's layout,
+# finn's as a flat file, from the sample class, whose grades are known without grading
+IDS = {"jane_doe": "ada", "s_1234567": "finn"}
+EXPECTED = json.loads((ROOT / "examples" / "expected_grades.json").read_text())
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A class of two graded in OUT: ada (nbgrader's layout) and finn (a flat file)."""
+    """The class of IDS graded in OUT; returns (OUT, {id: Result}, SUBMISSIONS)."""
     from nncourse.grading import grade_class
 
     tmp = tmp_path_factory.mktemp("formgrader")
     source = tmp / "class"
-    shutil.copytree(ROOT / "examples" / "class" / "ada" / LESSON, source / "ada" / LESSON)
-    shutil.copy(ROOT / "examples" / "class" / f"finn_{LESSON}.ipynb", source)
+    shutil.copytree(ROOT / "examples" / "class" / "ada" / LESSON, source / "jane_doe" / LESSON)
+    shutil.copy(ROOT / "examples" / "class" / f"finn_{LESSON}.ipynb",
+                source / f"s_1234567_{LESSON}.ipynb")
     grading = grade_class(source, tmp / "out", lessons=[LESSON], jobs=2,
                           progress=lambda _: None)
+    assert grading.skipped == []
     return tmp / "out", {r.student: r for r in grading.results}, source
+
+
+def test_student_ids_with_underscores_are_graded(graded):
+    _, results, _ = graded
+    assert set(results) == set(IDS)
+    for student, sample in IDS.items():
+        got = {grade_id: score for grade_id, (score, _) in results[student].scores.items()}
+        assert got == EXPECTED[sample][LESSON]
 
 
 def _free_port():
@@ -110,12 +126,12 @@ def test_formgrader_lists_the_graded_submissions_with_their_scores(graded, serve
                       if a["name"] == LESSON)
     assert assignment["num_submissions"] == 2  # counted from the course's submitted/ folder
     submissions = {s["student"]: s for s in _get(port, f"/formgrader/api/submissions/{LESSON}")}
-    assert set(submissions) == set(results) == {"ada", "finn"}
+    assert set(submissions) == set(results) == set(IDS)
     for student, result in results.items():
         assert submissions[student]["autograded"] is True
         assert submissions[student]["score"] == pytest.approx(result.score)
         assert submissions[student]["max_score"] == pytest.approx(result.max_score)
-    assert results["ada"].score > results["finn"].score  # two different grades, not a default
+    assert results["jane_doe"].score > results["s_1234567"].score  # different: not a default
 
 
 def test_formgrader_has_an_exchange_and_finds_its_configuration(server):
@@ -141,8 +157,9 @@ def test_flags_are_shown_to_the_reviewer_in_formgrader(server):
 
     port, _ = server
     notebooks = _submitted_notebooks(port)
-    assert notebooks["finn"]["flagged"] is True and notebooks["ada"]["flagged"] is False
-    comments = _get(port, f"/formgrader/api/comments?submission_id={notebooks['finn']['id']}")
+    assert notebooks["s_1234567"]["flagged"] is True  # finn's answer calls nnlib
+    assert notebooks["jane_doe"]["flagged"] is False
+    comments = _get(port, f"/formgrader/api/comments?submission_id={notebooks['s_1234567']['id']}")
     assert any(FLAGS[check.CalledNnlib.__name__] in (c["auto_comment"] or "")
                for c in comments), comments
 
@@ -150,7 +167,7 @@ def test_flags_are_shown_to_the_reviewer_in_formgrader(server):
 def test_a_score_given_in_formgrader_survives_the_next_grading(graded, server):
     out, results, source = graded
     port, _ = server
-    ada = _submitted_notebooks(port)["ada"]
+    ada = _submitted_notebooks(port)["jane_doe"]
     grade = next(g for g in _get(port, f"/formgrader/api/grades?submission_id={ada['id']}")
                  if g["max_score"] > 1)
     # what formgrader's page sends when a TA types a score into the cell's box
@@ -162,5 +179,5 @@ def test_a_score_given_in_formgrader_survives_the_next_grading(graded, server):
     assert (after["manual_score"], after["extra_credit"]) == (1.0, 0.5)
     assert after["auto_score"] == grade["auto_score"]  # graded again, to the same score
     submission = {s["student"]: s for s in _get(port, f"/formgrader/api/submissions/{LESSON}")}
-    assert submission["ada"]["score"] == pytest.approx(
-        results["ada"].score - grade["auto_score"] + 1.0 + 0.5)
+    assert submission["jane_doe"]["score"] == pytest.approx(
+        results["jane_doe"].score - grade["auto_score"] + 1.0 + 0.5)
