@@ -32,7 +32,7 @@ EXPECTED = json.loads((ROOT / "examples" / "expected_grades.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded_class(tmp_path_factory):
     """The class of IDS graded in OUT; returns (OUT, {id: Result}, SUBMISSIONS)."""
     from nncourse.grading import grade_class
 
@@ -47,8 +47,8 @@ def graded(tmp_path_factory):
     return tmp / "out", {r.student: r for r in grading.results}, source
 
 
-def test_student_ids_with_underscores_are_graded(graded):
-    _, results, _ = graded
+def test_student_ids_with_underscores_are_graded(graded_class):
+    _, results, _ = graded_class
     assert set(results) == set(IDS)
     for student, sample in IDS.items():
         got = {grade_id: score for grade_id, (score, _) in results[student].scores.items()}
@@ -111,16 +111,16 @@ def formgrader(out):
 
 
 @pytest.fixture(scope="module")
-def server(graded):
-    with formgrader(graded[0]) as running:
+def server(graded_class):
+    with formgrader(graded_class[0]) as running:
         yield running
 
 
 pytestmark = pytest.mark.grading
 
 
-def test_formgrader_lists_the_graded_submissions_with_their_scores(graded, server):
-    _, results, _ = graded
+def test_formgrader_lists_the_graded_submissions_with_their_scores(graded_class, server):
+    _, results, _ = graded_class
     port, _ = server
     assignment = next(a for a in _get(port, "/formgrader/api/assignments")
                       if a["name"] == LESSON)
@@ -164,8 +164,8 @@ def test_flags_are_shown_to_the_reviewer_in_formgrader(server):
                for c in comments), comments
 
 
-def test_a_score_given_in_formgrader_survives_the_next_grading(graded, server):
-    out, results, source = graded
+def test_a_score_given_in_formgrader_survives_the_next_grading(graded_class, server):
+    out, results, source = graded_class
     port, _ = server
     ada = _submitted_notebooks(port)["jane_doe"]
     grade = next(g for g in _get(port, f"/formgrader/api/grades?submission_id={ada['id']}")

@@ -141,7 +141,8 @@ def graded(request, tmp_path_factory):
     graded, in parallel worker processes (one per core, at most two: each also runs a kernel);
     a test waits only for its own lesson."""
     needed = sorted({item.callspec.params["lesson"] for item in request.session.items
-                     if "graded" in getattr(item, "fixturenames", ())},
+                     if "graded" in getattr(item, "fixturenames", ())
+                     and "lesson" in getattr(getattr(item, "callspec", None), "params", {})},
                     key=number, reverse=True)  # later lessons take longest: start them first
     courses = {lesson: tmp_path_factory.mktemp(lesson) for lesson in needed}
     pool = ProcessPoolExecutor(max(1, min(2, os.cpu_count() or 1)),
