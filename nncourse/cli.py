@@ -3,9 +3,10 @@
     nncourse train-seed [--epochs 100] [--out build/seed]
     nncourse parity [--epochs 100] [--out build/parity] [--dtype both] [--keras-input dataset]
     nncourse release [--lesson L ...] [--out lessons]
-    nncourse grade SUBMISSIONS [--lesson L ...] [--jobs N] [--out DIR] [--db-url URL]
-                   [--timeout S] [--memory-mb MB] [--regrade] [--reset-manual]
-    nncourse formgrader OUT [--port 8888] [--no-browser]
+    nncourse grade SUBMISSIONS [--lesson L ...] [--roster FILE] [--jobs N] [--out DIR]
+                   [--db-url URL] [--timeout S] [--notebook-timeout S] [--memory-mb MB]
+                   [--regrade] [--reset-manual]
+    nncourse formgrader OUT [--ip 127.0.0.1] [--port 8888] [--no-browser]
 
 Each command is two small functions: `add_<command>(subparsers)` declares its arguments and
 the optional dependencies it needs (an extra of the `nncourse` package), and
@@ -97,7 +98,8 @@ def add_grade(subparsers):
     parser = subparsers.add_parser(
         "grade", help="autograde a class with nbgrader, in parallel, and write feedback",
         description="Grade every submission in SUBMISSIONS (nbgrader's <student>/<lesson>/ "
-                    "layout, or a folder or .zip of <student>_<lesson>.ipynb files) with the "
+                    "layout, or a folder or .zip of <student>_<lesson>.ipynb files, Canvas "
+                    "downloads or Moodle submission folders) with the "
                     "real nbgrader autograde, each on a sandboxed kernel; write the gradebook, "
                     "grades.csv, flags.csv, one HTML feedback report per student and lesson, "
                     "and a figure of the class's score per exercise. OUT keeps them across "
