@@ -178,8 +178,8 @@ class Sequential:
         if batch_size is None:
             return self._forward(X).copy()
         size = _check_batch_size(batch_size)
-        return np.concatenate([self._forward(X[i:i + size]).copy()
-                               for i in range(0, len(X), size)])
+        # concatenate copies each batch's output out of the layers' cache
+        return np.concatenate([self._forward(X[i:i + size]) for i in range(0, len(X), size)])
 
     def evaluate(self, x, y, batch_size=None, verbose="auto"):
         """The cost J on (x, y), computed as in training (from the logit for sigmoid + BCE).

@@ -125,9 +125,9 @@ def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, p
 
     earlier = state.load(out, db_url) if _exists(db_url, default_db) else {}
     todo = []
+    sources = {lesson: state.digest(notebook_path(SOLUTIONS, lesson)) for lesson in names}
     for submission in submissions:
-        fingerprint = state.fingerprint(submission.path,
-                                        notebook_path(SOLUTIONS, submission.lesson))
+        fingerprint = state.fingerprint(submission.path, sources[submission.lesson])
         entry = earlier.get((submission.student, submission.lesson))
         if regrade or entry is None or entry["fingerprint"] != fingerprint:
             todo.append((submission, fingerprint))

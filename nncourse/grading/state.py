@@ -38,13 +38,16 @@ def claim(out):
     (out / MARKER).write_text("made by nncourse grade; its results are kept across runs\n")
 
 
-def fingerprint(submitted, source):
-    """SHA-256 of a submitted file and of the lesson's source notebook (its tests and points):
-    a new submission or changed tests give another fingerprint."""
-    digest = hashlib.sha256()
-    for path in (submitted, source):
-        digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
-    return digest.hexdigest()
+def digest(path):
+    """The SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).digest()
+
+
+def fingerprint(submitted, source_digest):
+    """SHA-256 of a submitted file and of the lesson's source notebook (its tests and points;
+    `digest` of it, taken once per lesson): a new submission or changed tests give another
+    fingerprint."""
+    return hashlib.sha256(digest(submitted) + source_digest).hexdigest()
 
 
 def gradebook(out):
