@@ -33,14 +33,20 @@ Nothing here prints: a check returns quietly or raises AssertionError. The three
 passing without the work raise their own subclasses of it, `LibraryReplaced`, `CalledNnlib`
 and `CheckSwitchedOff`: the learner reads the message, and the grader flags the notebook for
 the instructor by the error's name (nncourse.grading.report), never by its wording.
+
+A failing check's traceback shows the learner's call and the message, not this module: in a
+Jupyter kernel (and so in the notebooks nbgrader autogrades) the frames of this file are left
+out of what an error raised through one of the public functions shows (`_learner_facing`).
 """
 
 import copy
+import functools
 import importlib
 import inspect
 import os
 import pkgutil
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -103,8 +109,60 @@ _REPLACED_BEFORE = [label.format(k) for label, _, attrs, _ in _NAMESPACES
 _NNLIB_DIR = os.path.dirname(os.path.abspath(nnlib.__file__)) + os.sep
 _BY_NAME = {m.__name__: attrs for m, attrs in _ORIGINALS.items()}
 _MISSING = object()
+_HERE = os.path.abspath(__file__)
 
 
+def _learner_facing(function):
+    """A public check whose errors show the learner's code, not this module's.
+
+    IPython hides a frame whose locals hold `__tracebackhide__ = True`, except the innermost
+    one (IPython 9's ultratb: `i != lastrecord`), which for a failing check is a frame of this
+    file. So an error that leaves a public function also gets `_render_traceback_`, which
+    IPython calls instead of formatting the traceback itself: it formats the same traceback
+    with this module's frames removed, so the error ends at the learner's line (the test
+    cell's call, or the line of the learner's function that raised). pytest and IPython's
+    debugger honour `__tracebackhide__` alone.
+    """
+
+    @functools.wraps(function)
+    def public(*args, **kwargs):
+        __tracebackhide__ = True
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            if not hasattr(error, "_render_traceback_"):
+                try:
+                    error._render_traceback_ = functools.partial(_render_without_check, error)
+                except AttributeError:  # an exception type without attributes: shown as is
+                    pass
+            raise
+
+    return public
+
+
+def _render_without_check(error):
+    """IPython's structured traceback of error without the frames of this file."""
+    from IPython import get_ipython
+
+    return get_ipython().InteractiveTB.structured_traceback(
+        type(error), error, _without_check_frames(error.__traceback__))
+
+
+def _without_check_frames(tb):
+    """A copy of the traceback chain tb without the entries of frames of this file."""
+    entries = []
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    kept = None
+    for entry in reversed(entries):
+        if os.path.abspath(entry.tb_frame.f_code.co_filename) != _HERE:
+            kept = types.TracebackType(kept, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return kept
+
+
+
+@_learner_facing
 def untouched():
     """Check that NumPy and nnlib are as they were when this module was imported.
 
@@ -131,6 +189,7 @@ def untouched():
             "assigns to them, restart the kernel and run the notebook again.")
 
 
+@_learner_facing
 def reference(name, *args):
     """nnlib's value of `name` (e.g. "nnlib.losses.cost") on args, from the original function.
 
@@ -141,6 +200,7 @@ def reference(name, *args):
     return _BY_NAME[module][attr](*copy.deepcopy(args))
 
 
+@_learner_facing
 def build(name, *args, **kwargs):
     """An nnlib object made by the original class `name`, for a test's expected values.
 
@@ -161,6 +221,7 @@ def build(name, *args, **kwargs):
     return cls(*copy.deepcopy(args), **copy.deepcopy(kwargs))
 
 
+@_learner_facing
 def call(fn, *args, allow=()):
     """Return the learner's fn(*args), run on deep copies of args.
 
@@ -216,6 +277,7 @@ def call(fn, *args, allow=()):
     return result
 
 
+@_learner_facing
 def compare(fn, reference_name, *args, rtol=1e-6, atol=1e-12, hint="", allow=()):
     """Check that the learner's fn(*args) equals nnlib's `reference_name`(*args).
 
@@ -233,6 +295,7 @@ def compare(fn, reference_name, *args, rtol=1e-6, atol=1e-12, hint="", allow=())
             + (f"\nHint: {hint}" if hint else ""))
 
 
+@_learner_facing
 def same(what, got, expected, *, source="nnlib", rtol=1e-6, atol=1e-12, hint=""):
     """Check values that the learner's code returned against expected ones.
 
