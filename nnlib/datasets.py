@@ -6,7 +6,7 @@ Every generator takes ``m`` (the number of examples) and ``seed`` (passed to
 
 Classification sets (labels in {0, 1}): ``coffee_roasting``, ``xor``, ``circles``.
 Regression sets: ``regression_signed`` (targets of both signs, for a linear output) and
-``regression_nonnegative`` (targets >= 0, for a ReLU output).
+``regression_nonnegative`` (targets >= 0, often exactly 0, for a ReLU output).
 """
 
 import numbers
@@ -157,11 +157,17 @@ def regression_signed(m=200, seed=0, noise=0.1):
 
 
 def regression_nonnegative(m=200, seed=0, noise=0.1):
-    """A non-negative, price-like target, for a network with a ReLU output and MSE.
+    """A target that is never negative and is 0 over part of the range, for a ReLU output.
 
-    ``X`` (think: size) is drawn uniformly from [0, 2] and
-    ``Y = max(0, X**2 + noise * N(0, 1))``: the price grows with the size, and the noise is
-    clipped at 0 because a price is never negative. So ``Y >= 0`` always.
+    Think of a solar panel's power over one day: ``X`` is the time of day in units of 12 hours
+    (0 is midnight, 1 noon, 2 the next midnight), drawn uniformly from [0, 2], and
+
+        Y = max(0, 2 * (1 - 4 * (X - 1)**2) + noise * N(0, 1))
+
+    a bump of height 2 at noon that is 0 all night (X below 0.5 or above 1.5). The noise is
+    clipped at 0, as the power cannot be negative, so ``Y >= 0`` always and about half of
+    the targets (nearly all the night's) are exactly 0. A fit with a linear output tends to dip below 0 at night; a
+    ReLU output cannot.
 
     Returns:
         X: float64, shape (m, 1).
@@ -172,7 +178,7 @@ def regression_nonnegative(m=200, seed=0, noise=0.1):
     noise = _check_noise(noise)
 
     X = rng.uniform(0.0, 2.0, size=(m, 1))
-    Y = np.maximum(X**2 + noise * rng.standard_normal((m, 1)), 0.0)
+    Y = np.maximum(2.0 * (1.0 - 4.0 * (X - 1.0) ** 2) + noise * rng.standard_normal((m, 1)), 0.0)
     return X, Y
 
 

@@ -294,11 +294,21 @@ def test_regression_nonnegative_never_goes_below_zero(m, seed, noise):
     assert Y.min() >= 0.0
 
 
-def test_regression_nonnegative_is_a_clipped_square():
+def test_regression_nonnegative_is_a_clipped_bump():
     X, Y = datasets.regression_nonnegative(m=500, noise=0.0)
     assert 0.0 <= X.min() and X.max() <= 2.0
-    np.testing.assert_allclose(Y, X**2)
-    # Large noise: negative draws are clipped to exactly 0, the rest are X**2 + noise.
-    X, Y = datasets.regression_nonnegative(m=500, noise=1.0)
-    assert np.any(Y == 0.0), "large noise should push some targets to the clip at 0"
-    assert not np.allclose(Y, X**2)
+    # Independent values: 2 at noon (X = 1), 0 from X = 0.5 outwards (1 - 4 * 0.5**2 = 0).
+    bump = 2.0 * (1.0 - 4.0 * (X - 1.0) ** 2)
+    np.testing.assert_allclose(Y, np.maximum(bump, 0.0))
+    assert np.all(Y[np.abs(X - 1.0) >= 0.5] == 0.0) and np.all(Y[np.abs(X - 1.0) < 0.5] > 0.0)
+    assert 0.4 < np.mean(Y == 0.0) < 0.6  # night is half of [0, 2]
+    # Noise: at night the bump is below 0, so nearly every night target is clipped to 0.
+    X, Y = datasets.regression_nonnegative(m=2000, noise=0.1)
+    night = np.abs(X[:, 0] - 1.0) > 0.5
+    assert np.mean(Y[night] == 0.0) > 0.9
+    day = np.abs(X[:, 0] - 1.0) < 0.3
+    assert abs((Y[day] - np.maximum(bump_at(X[day]), 0.0)).std() - 0.1) < 0.02
+
+
+def bump_at(X):
+    return 2.0 * (1.0 - 4.0 * (X - 1.0) ** 2)
