@@ -7,6 +7,8 @@
                    [--db-url URL] [--timeout S] [--notebook-timeout S] [--memory-mb MB]
                    [--regrade] [--reset-manual]
     nncourse formgrader OUT [--ip 127.0.0.1] [--port 8888] [--no-browser]
+    nncourse audit [--lesson L ...] [--jobs N] [--out build/audit] [--verify K]
+                   [--source solutions] [--fixtures tests/fixtures]
 
 Each command is two small functions: `add_<command>(subparsers)` declares its arguments and
 the optional dependencies it needs (an extra of the `nncourse` package), and
@@ -208,7 +210,64 @@ def run_formgrader(args):
     os.execv(server.argv[0], server.argv)  # JupyterLab takes over this process
 
 
-COMMANDS = [add_train_seed, add_parity, add_release, add_grade, add_formgrader]
+def add_audit(subparsers):
+    from nncourse.course import SOLUTIONS
+
+    parser = subparsers.add_parser(
+        "audit", help="for course authors: which wrong answers do the lessons' tests pass?",
+        description="Make mutants of each exercise's solution (swapped operands, a flipped "
+                    "sign, a dropped term, a wrong axis, an off-by-one, ...) and add the "
+                    "hand-written wrong answers of FIXTURES/wrong_answers/; grade each with "
+                    "the lesson's test cells on the grader's sandboxed kernels; print how "
+                    "many each exercise's public tests kill, how many only hidden tests kill "
+                    "and how many survive, and write OUT/report.md with every survivor's "
+                    "diff. Exit status 1 when a survivor is not reviewed as equivalent in "
+                    "FIXTURES/equivalent_mutants.py.")
+    _add_lesson_option(parser)
+    parser.add_argument("--jobs", type=_positive_int, default=None,
+                        help="worker processes, each with one kernel (default: one per core)")
+    parser.add_argument("--out", type=Path, default=Path("build/audit"),
+                        help="folder for report.md (default: build/audit)")
+    parser.add_argument("--verify", type=int, default=0, metavar="K",
+                        help="also grade K mutants per lesson (drawn from each verdict) with "
+                             "`nncourse grade` itself, and report any verdict that differs")
+    parser.add_argument("--source", type=Path, default=SOLUTIONS,
+                        help="folder of the instructor's lessons (default: solutions/)")
+    parser.add_argument("--fixtures", type=Path, default=Path("tests/fixtures"),
+                        help="folder with wrong_answers/ and equivalent_mutants.py (default: "
+                             "tests/fixtures)")
+    parser.set_defaults(run=run_audit, extra="course")
+
+
+def run_audit(args):
+    from nncourse.audit import SURVIVED, audit
+    from nncourse.audit.report import markdown, table
+
+    names = args.lessons or sorted(p.name for p in args.source.iterdir()
+                                   if (p / f"{p.name}.ipynb").is_file())
+    result = audit(names, source=args.source, fixtures=args.fixtures, jobs=args.jobs)
+    print()
+    print(table(result.rows))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.md").write_text(markdown(result))
+    survivors = [r for r in result.rows if r.status == SURVIVED]
+    print(f"\n{len(survivors)} survivor(s); report with every survivor's diff: "
+          f"{args.out / 'report.md'}")
+    for lesson, key, _ in result.stale:
+        print(f"stale entry in equivalent_mutants.py: {lesson} {key} (not a survivor now)")
+    disagreements = []
+    if args.verify:
+        from nncourse.audit.verify import verify
+
+        disagreements = verify(result.rows, args.verify, args.out / "verify", jobs=args.jobs)
+        print(f"verified {args.verify} mutant(s) per lesson with nncourse grade: "
+              f"{len(disagreements)} verdict(s) differ")
+        for text in disagreements:
+            print(f"  {text}")
+    return 1 if survivors or disagreements else 0
+
+
+COMMANDS = [add_train_seed, add_parity, add_release, add_grade, add_formgrader, add_audit]
 
 
 def build_parser():
