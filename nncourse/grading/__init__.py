@@ -37,7 +37,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import NamedTuple
 
-from nncourse.course import ROOT, SOLUTIONS, copy_sources, notebook_path
+from nncourse.course import ROOT, SOLUTIONS, notebook_path
 from nncourse.course import lessons as all_lessons
 from nncourse.grading import state
 from nncourse.grading.limits import DEFAULT
@@ -60,21 +60,25 @@ class Grading(NamedTuple):
 
 
 def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAULT,
-                progress=print, regrade=False, reset_manual=False, roster=None):
+                progress=print, regrade=False, reset_manual=False, roster=None,
+                lessons_from=SOLUTIONS):
     """Grade the new and changed submissions under `source` into the folder `out`; return a
     Grading of the whole class.
 
     lessons: the lessons to grade (default: all); jobs: worker processes (default: one per
     core); limits: what each kernel may use (its hidden and readable folders are set here);
     regrade: grade every submission again; reset_manual: also drop the scores and comments
-    given by hand in formgrader (implies regrade). Raises UsageError, having touched nothing,
-    when the request cannot be carried out.
+    given by hand in formgrader (implies regrade); lessons_from: the folder of the lessons'
+    source notebooks, <lesson>/<lesson>.ipynb (default: solutions/; a test grades a changed
+    copy of a lesson). Raises UsageError, having touched nothing, when the request cannot be
+    carried out.
     """
     out, source = Path(out).resolve(), Path(source).resolve()
     names = lessons or all_lessons()
     default_db = f"sqlite:///{out / 'gradebook.db'}"
     db_url = db_url or default_db
-    _check(source, out, names, db_url if db_url != default_db else None)
+    lessons_from = Path(lessons_from).resolve()
+    _check(source, out, names, db_url if db_url != default_db else None, lessons_from)
     with tempfile.TemporaryDirectory(prefix="nncourse-unpacked-") as unpacked:
         try:
             submissions, skipped = find_submissions(source, names, unpack_to=Path(unpacked),
@@ -93,10 +97,10 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAUL
                                          str(source if source.is_dir() else source.parent)})),
             readable=(str(ROOT / "nnlib"), str(ROOT / "nncourse")))
         return _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs,
-                      progress, regrade or reset_manual, reset_manual)
+                      progress, regrade or reset_manual, reset_manual, lessons_from)
 
 
-def _check(source, out, names, db_url):
+def _check(source, out, names, db_url, lessons_from):
     """Raise UsageError for anything wrong in the request, before OUT is touched.
 
     db_url: the gradebook given by the instructor, or None for the default one in OUT."""
@@ -105,6 +109,10 @@ def _check(source, out, names, db_url):
     unknown = sorted(set(names) - set(all_lessons()))
     if unknown:
         raise UsageError(f"unknown lesson(s) {unknown}; expected some of {all_lessons()}")
+    missing = [str(notebook_path(lessons_from, n)) for n in names
+               if not notebook_path(lessons_from, n).is_file()]
+    if missing:
+        raise UsageError(f"no source notebook {', '.join(missing)}")
     if not source.exists():
         raise UsageError(f"no folder or .zip of submissions at {source}")
     if not (source.is_dir() or source.suffix == ".zip"):
@@ -118,14 +126,14 @@ def _check(source, out, names, db_url):
 
 
 def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, progress,
-           regrade, reset_manual):
+           regrade, reset_manual, lessons_from):
     """Grade what changed into OUT and record it; return the Grading of the whole class."""
     from nncourse.grading import nbgrader, worker
     from nncourse.grading.report import write_flags_csv
 
     earlier = state.load(out, db_url) if _exists(db_url, default_db) else {}
     todo = []
-    sources = {lesson: state.digest(notebook_path(SOLUTIONS, lesson)) for lesson in names}
+    sources = {lesson: state.digest(notebook_path(lessons_from, lesson)) for lesson in names}
     for submission in submissions:
         fingerprint = state.fingerprint(submission.path, sources[submission.lesson])
         entry = earlier.get((submission.student, submission.lesson))
@@ -135,7 +143,7 @@ def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, p
     graded = []
     if todo:  # else nothing to set up: a re-run of an unchanged class takes seconds
         _start_workers(progress)
-        _set_up(course, out, names, db_url, default_db)
+        _set_up(course, out, names, db_url, default_db, lessons_from)
         graded = _grade_in_workers(todo, out, limits, jobs, progress)
     # nbgrader could not grade a notebook? Its earlier grade and graded notebook are kept;
     # it is reported (flags, exit status) and tried again by the next run.
@@ -163,14 +171,15 @@ def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, p
     return Grading(results, skipped, course, db_url)
 
 
-def _set_up(course, out, names, db_url, default_db):
-    """OUT/course/source and release of the lessons, fresh from solutions/; the template
-    gradebook; the class gradebook, created or brought up to date (its grades are kept)."""
+def _set_up(course, out, names, db_url, default_db, lessons_from):
+    """OUT/course/source and release of the lessons, fresh from lessons_from (solutions/);
+    the template gradebook; the class gradebook, created or brought up to date (its grades
+    are kept)."""
     from nncourse.grading import nbgrader
 
-    for lesson in names:  # a copy of solutions/<lesson>, refreshed: the tests may have changed
+    for lesson in names:  # a fresh copy of solutions/<lesson>: the tests may have changed
         shutil.rmtree(course / "source" / lesson, ignore_errors=True)
-    copy_sources(course, names)
+        shutil.copytree(lessons_from / lesson, course / "source" / lesson)
     nbgrader.generate(course, names, f"sqlite:///{out / 'template.db'}")
     if db_url == default_db and not (out / "gradebook.db").exists():
         shutil.copy(out / "template.db", out / "gradebook.db")  # as generating it again
@@ -203,6 +212,7 @@ def _start_workers(progress):
 def _grade_in_workers(todo, out, limits, jobs, progress):
     """Grade each (submission, fingerprint) in a worker process; return the Results."""
     from nncourse.grading import worker
+    from nncourse.grading.report import awaiting_text
 
     results, flagged = [], 0
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
@@ -216,7 +226,9 @@ def _grade_in_workers(todo, out, limits, jobs, progress):
             result.fingerprint = futures[future]
             results.append(result)
             flagged += bool(result.flags)
+            waiting = awaiting_text(result)
             progress(f"[{len(results)}/{len(todo)}] {result.student} "
                      f"{result.lesson}: {result.score:g}/{result.max_score:g}"
+                     f"{f' ({waiting})' if waiting else ''}"
                      f"{'  (flagged)' if result.flags else ''}   flagged so far: {flagged}")
     return sorted(results, key=lambda r: (r.student, r.lesson))

@@ -11,9 +11,17 @@ A course folder has nbgrader's default layout, for releasing lessons and for gra
     COURSE/feedback/<student>/<lesson>/<lesson>.html
 
 The gradebook is any SQLAlchemy URL (`db_url`), usually sqlite:///<file>.
+
+Written answers are nbgrader's manually graded answers: markdown cells that are both graded
+and solution cells. Autograde leaves them for a person (no score, needs_manual_grade), except
+an answer left as released, which nbgrader scores 0 ("No response."). A score read from the
+gradebook is None while its answer awaits a person. The source notebook's cell holds a model
+answer and, from a line starting with `**Rubric**`, the criteria: `rubric` reads them for the
+grader's comment in formgrader; the feedback a learner gets leaves them out.
 """
 
 import contextlib
+import csv
 import logging
 import os
 import sys
@@ -42,9 +50,10 @@ from traitlets.config import Config
 from nncourse.grading.limits import CELL_TIMEOUT, MAX_OUTPUT_LINES, OUTPUT_TRUNCATED
 from nncourse.grading.sandbox import Resilient
 
-__all__ = ["COURSE_ID", "auto_comments", "autograde", "check_database", "class_scores", "export",
-           "feedback", "generate", "grade_id", "is_grade", "is_locked", "is_solution",
-           "max_points", "record", "scores"]
+__all__ = ["COURSE_ID", "RUBRIC", "auto_comments", "autograde", "awaiting", "check_database",
+           "class_scores", "export", "feedback", "generate", "grade_id", "is_grade", "is_locked",
+           "is_solution", "is_written_answer", "max_points", "record", "rubric", "scores",
+           "without_rubric"]
 
 COURSE_ID = "nncourse"
 _LOG = logging.getLogger("nncourse.nbgrader")
@@ -64,6 +73,38 @@ def max_points(cell):
     return cell.metadata["nbgrader"]["points"]
 
 
+RUBRIC = "**Rubric**"  # the line of a written answer's source where its rubric starts
+
+
+def is_written_answer(cell):
+    """Whether the cell is a written answer: nbgrader's manually graded answer, a markdown
+    cell that is both graded and a solution."""
+    return cell.cell_type == "markdown" and is_grade(cell) and is_solution(cell)
+
+
+def rubric(cell):
+    """The rubric of a written answer's source cell: its text from the line that starts with
+    `**Rubric**` to the end ("" if it has none)."""
+    lines = cell.source.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith(RUBRIC)), None)
+    return "" if start is None else "\n".join(lines[start:]).strip()
+
+
+def without_rubric(comment):
+    """A comment without the rubric the grading added to it (see worker), for the learner."""
+    if not comment:
+        return comment
+    lines = comment.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(RUBRIC)), len(lines))
+    return "\n".join(lines[:start]).strip() or None
+
+
+def awaiting(scores):
+    """[(grade_id, max_score)] of the answers in scores ({grade_id: (score, max_score)})
+    that await a person's grade."""
+    return [(g, maximum) for g, (score, maximum) in scores.items() if score is None]
+
+
 # ------------------------------------------------------------------ preprocessors
 
 
@@ -80,6 +121,19 @@ class MarkedLimitOutput(LimitOutput):
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if [o.get("text") for o in cell.get("outputs", [])] != before:
             cell.metadata[OUTPUT_TRUNCATED] = True
+        return cell, resources
+
+
+class GetGradesForLearner(GetGrades):
+    """nbgrader's GetGrades for feedback, without the rubric that the grading put in the
+    comment of each written answer for the grader (nncourse.grading.worker): a learner never
+    reads the rubric, before or after the answer is graded (a grader who wants to share it
+    writes it in their own comment)."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if "comment" in cell.metadata.get("nbgrader", {}):
+            cell.metadata.nbgrader["comment"] = without_rubric(cell.metadata.nbgrader["comment"])
         return cell, resources
 
 
@@ -176,13 +230,14 @@ def autograde(course, db_url, lesson, student="*", limits=None):
 
 def feedback(course, db_url, lessons, current=()):
     """One HTML report per student and lesson in course/feedback/<student>/<lesson>/, without
-    the hidden tests (HideHiddenTests); return the paths of every report in the course.
+    the hidden tests (HideHiddenTests) and the rubrics (GetGradesForLearner); return the paths
+    of every report in the course.
 
     current: (student, lesson) pairs whose reports are up to date (graded in an earlier run):
     nbgrader skips them, so a re-run writes only the reports of what it graded.
     """
     settings = config(course, db_url)
-    settings.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests,
+    settings.GenerateFeedback.preprocessors = [GetGradesForLearner, HideHiddenTests,
                                                CSSHTMLHeaderPreprocessor]
     for lesson in lessons:
         skip = ",".join(sorted(student for student, done in current if done == lesson))
@@ -194,10 +249,33 @@ def feedback(course, db_url, lessons, current=()):
     return sorted((Path(course) / "feedback").glob("*/*/*.html"))
 
 
+AWAITING_COLUMNS = ("awaiting_manual_grading", "awaiting_manual_points")
+
+
 def export(db_url, path):
-    """nbgrader's CSV export of a gradebook (one row per student and lesson); return path."""
+    """nbgrader's CSV export of a gradebook (one row per student and lesson), with two more
+    columns: the number of written answers that await a person's grade and their points
+    (0 and 0 once all are graded, or for a lesson not handed in); return path."""
     with _scripts_on_path(), Gradebook(db_url, COURSE_ID) as gb:
         CsvExportPlugin(to=str(path), log=_LOG).export(gb)
+        pending = {}  # (student, lesson) -> [max_score of each answer awaiting a person]
+        for lesson in gb.assignments:
+            for submission in lesson.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        if grade.auto_score is None and grade.manual_score is None:
+                            pending.setdefault((submission.student.id, lesson.name),
+                                               []).append(grade.max_score)
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=[*(rows[0] if rows else []),
+                                                  *AWAITING_COLUMNS])
+        writer.writeheader()
+        for row in rows:
+            waiting = pending.get((row["student_id"], row["assignment"]), [])
+            writer.writerow({**row, AWAITING_COLUMNS[0]: len(waiting),
+                             AWAITING_COLUMNS[1]: f"{sum(waiting):g}"})
     return path
 
 
@@ -205,7 +283,8 @@ def export(db_url, path):
 
 
 def scores(db_url, lesson, student):
-    """{grade_id: (score, max_score)} of a student's lesson; 0 for anything not graded."""
+    """{grade_id: (score, max_score)} of a student's lesson: score None for a written answer
+    that awaits a person's grade, 0 for anything not graded (no submission)."""
     return class_scores(db_url, [(student, lesson)])[(student, lesson)]
 
 
@@ -219,11 +298,13 @@ def class_scores(db_url, keys):
             for notebook in gb.find_assignment(lesson).notebooks:
                 for cell in notebook.grade_cells:
                     try:
-                        score = gb.find_grade(cell.name, notebook.name, lesson,
-                                              student).score or 0.0
+                        grade = gb.find_grade(cell.name, notebook.name, lesson, student)
                     except MissingEntry:  # no submission: nbgrader failed before grading
-                        score = 0.0
-                    cells[cell.name] = (float(score), float(cell.max_score))
+                        cells[cell.name] = (0.0, float(cell.max_score))
+                        continue
+                    waits = grade.auto_score is None and grade.manual_score is None
+                    cells[cell.name] = (None if waits else float(grade.score or 0.0),
+                                        float(cell.max_score))
     return found
 
 
@@ -272,11 +353,12 @@ def record(db_url, grades, reset_manual=False):
     (score, max_score)}, as `scores` returns), .flags and .comments ({grade_id of an answer:
     text}), e.g. the grades of workers' own gradebooks.
 
-    What a grader gave by hand in formgrader (Grade.manual_score and extra_credit,
-    Comment.manual_comment, the notebook's flag) is kept, as nbgrader's own autograde keeps
-    it, unless reset_manual; a kept manual score marks the cell for review again, as nbgrader
-    does. Flags set SubmittedNotebook.flagged, which formgrader shows; their text is in the
-    comments.
+    A score None (a written answer that awaits a person) is recorded as nbgrader's autograde
+    records it: no auto_score, and the cell needs a manual grade. What a grader gave by hand
+    in formgrader (Grade.manual_score and extra_credit, Comment.manual_comment, the
+    notebook's flag) is kept, as nbgrader's own autograde keeps it, unless reset_manual; a
+    kept manual score marks the cell for review again, as nbgrader does. Flags set
+    SubmittedNotebook.flagged, which formgrader shows; their text is in the comments.
     """
     with Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
         # nbgrader's own update_or_create_submission trips an SQLAlchemy autoflush warning
@@ -289,7 +371,9 @@ def record(db_url, grades, reset_manual=False):
                 entry.auto_score = grade.scores.get(entry.name, (0.0, 0.0))[0]
                 if reset_manual:
                     entry.manual_score = entry.extra_credit = None
-                entry.needs_manual_grade = entry.manual_score is not None
+                # nbgrader's SaveAutoGrades rule: a person looks at it again, or for the first time
+                entry.needs_manual_grade = (entry.manual_score is not None
+                                            or entry.auto_score is None)
             for comment in submitted.comments:
                 comment.auto_comment = grade.comments.get(comment.name)
                 if reset_manual:

@@ -4,9 +4,10 @@ Students delete, duplicate, reorder and retype cells, edit locked test cells, or
 that is not a notebook at all. The autograder copes with some of this and fails the whole
 notebook on the rest. `repair` rebuilds the notebook from the released one: every cell in
 the released order; locked and test cells exactly as released; each solution cell with the
-student's code from the cell that carries its grade_id (the first, if duplicated); and the
-student's own extra code cells kept after the released cell they followed. Each anomaly is
-returned as a short note for the instructor.
+student's code (or text, for a written answer) from the cell that carries its grade_id (the
+first, if duplicated), in the released cell type; and the student's own extra code cells kept
+after the released cell they followed. Each anomaly is returned as a short note for the
+instructor.
 """
 
 import ast
@@ -39,7 +40,8 @@ def repair(submitted, released):
     """Return (notebook to grade, notes) from the student's and the released notebooks."""
     notes = []
     released_ids = [nbgrader_id(c) for c in released.cells]
-    solution_ids = {nbgrader_id(c) for c in released.cells if is_solution(c)}
+    # solution cell's grade_id -> its cell type: code, or markdown for a written answer
+    solution_ids = {nbgrader_id(c): c.cell_type for c in released.cells if is_solution(c)}
     plain_sources = {c.source for c in released.cells if nbgrader_id(c) is None}
     answers, extras, anchor = {}, {}, None
     seen_order = []
@@ -52,9 +54,9 @@ def repair(submitted, released):
                 if grade_id in answers:
                     notes.append(f"cell {grade_id!r} appears twice; the first copy was graded")
                     continue
-                if cell.cell_type != "code":
+                if cell.cell_type != solution_ids[grade_id]:
                     notes.append(f"cell {grade_id!r} was changed to {cell.cell_type}; "
-                                 "its text was graded as code")
+                                 f"its text was graded as {solution_ids[grade_id]}")
                 answers[grade_id] = cell.source
             elif cell.source != released.cells[released_ids.index(grade_id)].source:
                 notes.append(f"locked cell {grade_id!r} was edited; the released version "
@@ -71,6 +73,8 @@ def repair(submitted, released):
 
     aliases = _module_aliases(submitted)
     for grade_id, source in list(answers.items()):
+        if solution_ids[grade_id] != "code":  # a written answer is read by a person, not run
+            continue
         tampering = tampers(source, aliases)
         if tampering:
             notes.append(f"answer {grade_id!r} {tampering}; it was not run and scores 0: review")

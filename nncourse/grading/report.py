@@ -56,19 +56,32 @@ def write_flags_csv(results, path):
     return path
 
 
+def awaiting_text(result):
+    """What of a student's lesson awaits a person, e.g. "2 answers await manual grading
+    (10 points)"; "" when nothing does."""
+    waiting = result.awaiting
+    if not waiting:
+        return ""
+    worth = sum(maximum for _, maximum in waiting)
+    answers = "1 answer awaits" if len(waiting) == 1 else f"{len(waiting)} answers await"
+    return f"{answers} manual grading ({worth:g} point{'' if worth == 1 else 's'})"
+
+
 def class_table(results, lessons):
-    """Text table: one row per student, score per lesson, total, and flags."""
+    """Text table: one row per student, score per lesson, total, and notes: the flags, and the
+    written answers that await manual grading (their points are not in the scores yet)."""
     by_student = defaultdict(dict)
     for r in results:
         by_student[r.student][r.lesson] = r
-    header = ["student", *lessons, "total", "flags"]
+    header = ["student", *lessons, "total", "notes"]
     rows = []
     for student in sorted(by_student):
         graded = by_student[student]
         scores = [f"{graded[lesson].score:g}" if lesson in graded else "-" for lesson in lessons]
         total = sum(r.score for r in graded.values())
-        noted = "; ".join(f"{number(lesson):02d}: {flag}"
-                          for lesson, r in sorted(graded.items()) for flag in r.flags)
+        noted = "; ".join(f"{number(lesson):02d}: {note}"
+                          for lesson, r in sorted(graded.items())
+                          for note in [*r.flags, awaiting_text(r)] if note)
         rows.append([student, *scores, f"{total:g}", noted])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  "
@@ -77,7 +90,8 @@ def class_table(results, lessons):
 
 
 def exercise_figure(results, path):
-    """Per lesson, the class's mean fraction of points on each graded cell: what was missed."""
+    """Per lesson, the class's mean fraction of points on each graded cell: what was missed.
+    An answer that awaits manual grading is left out of its cell's mean."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -86,13 +100,14 @@ def exercise_figure(results, path):
     cells = defaultdict(lambda: defaultdict(list))  # lesson -> grade_id -> [fraction]
     for r in results:
         for grade_id, (score, maximum) in r.scores.items():
-            cells[r.lesson][grade_id].append(score / maximum if maximum else 0.0)
+            if score is not None:
+                cells[r.lesson][grade_id].append(score / maximum if maximum else 0.0)
     lessons = sorted(cells)
     fig, axes = plt.subplots(len(lessons), 1, figsize=(10, 2.6 * max(len(lessons), 1)),
                              squeeze=False)
     for ax, lesson in zip(axes[:, 0], lessons, strict=True):
         ids = list(cells[lesson])
-        means = [sum(v) / len(v) for v in cells[lesson].values()]
+        means = [sum(v) / len(v) if v else 0.0 for v in cells[lesson].values()]
         ax.bar(range(len(ids)), means, color="tab:blue")
         ax.set_xticks(range(len(ids)), ids, rotation=60, ha="right", fontsize=7)
         ax.set_ylim(0, 1)

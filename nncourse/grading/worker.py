@@ -25,7 +25,8 @@ class Result:
     student: str
     lesson: str
     work: Path = None  # the folder it was graded in (None: graded in an earlier run)
-    scores: dict = field(default_factory=dict)  # grade_id -> (score, max_score)
+    # grade_id -> (score, max_score); score None: a written answer awaits a person's grade
+    scores: dict = field(default_factory=dict)
     flags: list = field(default_factory=list)
     comments: dict = field(default_factory=dict)  # grade_id of an answer -> auto comment
     failure: str = ""  # the log of nbgrader when it could not grade the notebook at all
@@ -38,7 +39,13 @@ class Result:
 
     @property
     def score(self):
-        return sum(s for s, _ in self.scores.values())
+        """The points given so far (a written answer counts once a person graded it)."""
+        return sum(s for s, _ in self.scores.values() if s is not None)
+
+    @property
+    def awaiting(self):
+        """[(grade_id, max_score)] of the written answers that await a person's grade."""
+        return nbgrader.awaiting(self.scores)
 
     @property
     def max_score(self):
@@ -56,6 +63,14 @@ def start(log_folder):
 def _released(path):
     """The released notebook, read once per worker (repair copies what it takes from it)."""
     return nbformat.read(path, 4)
+
+
+@functools.lru_cache
+def _rubrics(path):
+    """{grade_id: rubric} of the written answers of a lesson's source notebook (the
+    instructor's: the release has no rubric), read once per worker."""
+    return {nbgrader.grade_id(c): nbgrader.rubric(c) for c in nbformat.read(path, 4).cells
+            if nbgrader.is_written_answer(c)}
 
 
 def grade_one(submission, out, limits):
@@ -97,6 +112,10 @@ def grade_one(submission, out, limits):
         located = located_flags(graded)
     result.flags.extend(dict.fromkeys(flag for flag, _ in located))
     _comment(result, graded, located)
+    for answer, rubric in _rubrics(notebook_path(out / "course" / "source", lesson)).items():
+        if rubric:  # for the grader, in formgrader; feedback leaves it out (nbgrader.py)
+            text = result.comments.get(answer)
+            result.comments[answer] = f"{text}\n\n{rubric}" if text else rubric
     return result
 
 
@@ -104,8 +123,12 @@ def _comment(result, notebook, located):
     """Add each flag to the comment of the answer it concerns, for formgrader: the answer at
     or above the cell that raised it (a test cell tests the answer above it); the notebook's
     first answer for a flag of the whole notebook (a repair note, a file that was no notebook).
+    Flags go to code answers (what runs), to a written answer only in a notebook without code
+    answers.
     """
-    answers = [i for i, cell in enumerate(notebook.cells) if nbgrader.is_solution(cell)]
+    answers = [i for i, cell in enumerate(notebook.cells)
+               if nbgrader.is_solution(cell) and cell.cell_type == "code"] or \
+        [i for i, cell in enumerate(notebook.cells) if nbgrader.is_solution(cell)]
     if not answers:
         return
     where = {}
