@@ -135,21 +135,22 @@ def test_mutants_edit_only_the_learners_lines():
     source = '''def fit(X, Y, epochs):
     """Docstring (X, Y): -1 stays."""
     ### BEGIN SOLUTION
-    costs = []
+    costs, Xb = [], X[::2]
     for epoch in range(epochs):
-        costs.append(float(np.mean(X - Y, axis=0)))
+        costs.append(float(np.mean(Xb - Y, axis=0)))
     return costs, X[1:]
     ### END SOLUTION
 '''
     found = mutants("L", "fit", source)
     changes = {m.change for m in found}
     assert {"line 2: range(epochs) -> range(epochs + 1)",  # off by one
-            "line 3: X - Y -> Y - X",  # swapped operands
-            "line 3: np.mean(X - Y, axis=0) -> np.mean(X - Y, axis=1)",
-            "line 3: float(np.mean(X - Y, axis=0)) -> np.mean(X - Y, axis=0)",  # not a float
-            "line 3: np.mean(X - Y, axis=0) -> X - Y",  # the mean dropped
+            "line 3: Xb - Y -> Y - Xb",  # swapped operands
+            "line 3: np.mean(Xb - Y, axis=0) -> np.mean(Xb - Y, axis=1)",
+            "line 3: float(np.mean(Xb - Y, axis=0)) -> np.mean(Xb - Y, axis=0)",  # not a float
+            "line 3: np.mean(Xb - Y, axis=0) -> Xb - Y",  # the mean dropped
             "line 4: return (costs, X[1:]) -> return (X[1:], costs)",  # return order
-            "line 4: X[1:] -> X[2:]"} <= changes, sorted(changes)
+            "line 4: X[1:] -> X[2:]",
+            "line 3: Xb -> X"} <= changes, sorted(changes)  # a look-alike variable
     first, last = solution_lines(source)
     for m in found:
         assert m.source.startswith('def fit(X, Y, epochs):\n    """Docstring (X, Y): -1 stays.')

@@ -68,13 +68,17 @@ def mutants(lesson, cell, source):
     strings = sorted({n.value for n in nodes
                       if isinstance(n, ast.Constant) and isinstance(n.value, str)}
                      - {_docstring(tree)})
+    variables = sorted({n.id for n in ast.walk(tree)
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                       | {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+                          for a in n.args + n.kwonlyargs})
     original = ast.unparse(tree)
     seen, result = {original}, []
     for index, node in enumerate(nodes):
-        for option in range(len(_edits(node, strings))):
+        for option in range(len(_edits(node, strings, variables))):
             mutated = copy.deepcopy(tree)
             target = _learner_nodes(mutated, first, last)[index]
-            kind, before, edit = _edits(target, strings)[option]
+            kind, before, edit = _edits(target, strings, variables)[option]
             after = edit(target)
             _replace(mutated, target, after)
             code = ast.unparse(ast.fix_missing_locations(mutated))
@@ -133,7 +137,7 @@ def _replace(tree, old, new):
                 return
 
 
-def _edits(node, strings):
+def _edits(node, strings, variables):
     """[(kind, the node's text before, edit)] for one node; edit(node) returns what replaces
     it (the node itself when it changes it in place, None to delete a statement)."""
     before = ast.unparse(node)
@@ -164,7 +168,11 @@ def _edits(node, strings):
     elif isinstance(node, ast.Subscript):
         edits += [(k, before, e) for k, e in _subscript_edits(node)]
     elif isinstance(node, ast.Constant):
-        edits += [(k, before, e) for k, e in _constant_edits(node, strings)]
+        edits += [(k, before, e) for k, e in _constant_edits(node, strings, variables)]
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        for other in variables:
+            if _look_alike(node.id, other):
+                add("wrong-variable", lambda n, other=other: ast.Name(other, ast.Load()))
     elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
         for i in range(len(node.value.elts) - 1):
             add("return-order", lambda n, i=i: _set(n, value=_swapped(n.value, i)))
@@ -173,6 +181,14 @@ def _edits(node, strings):
     if isinstance(node, ast.stmt) and not isinstance(node, ast.Return):
         add("drop-statement", lambda n: None)
     return edits
+
+
+def _look_alike(name, other):
+    """Names a learner mixes up: one extends the other by a short suffix (X and Xb, W and
+    W_next; not b and batch_size) or is its gradient (W and dW)."""
+    short, long = sorted((name, other), key=len)
+    return name != other and (long.startswith(short) and len(long) - len(short) <= 5
+                              or long == "d" + short)
 
 
 def _call_edits(node):
@@ -237,7 +253,7 @@ def _subscript_edits(node):
             yield "off-by-one", lambda n, d=delta: _set(n, slice=_plus(n.slice, d))
 
 
-def _constant_edits(node, strings):
+def _constant_edits(node, strings, variables):
     value = node.value
     if isinstance(value, bool) or value is None:
         if isinstance(value, bool):
