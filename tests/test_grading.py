@@ -53,6 +53,20 @@ def read(path):
     return nbformat.read(path, as_version=4)
 
 
+def given(cells):
+    """The points of a lesson's expected grades that are given: a written answer that awaits
+    manual grading (expected null) has none yet."""
+    return sum(score for score in cells.values() if score is not None)
+
+
+def awaiting(lesson, cells):
+    """(written answers that await manual grading, their points) of a lesson's expected
+    grades; the points are the solution notebook's."""
+    worth = points(read(notebook_path(SOLUTIONS, lesson)))
+    waiting = [g for g, score in cells.items() if score is None]
+    return len(waiting), sum(worth[g] for g in waiting)
+
+
 @pytest.fixture(scope="module")
 def sample_class(tmp_path_factory):
     return grade_class(CLASS, tmp_path_factory.mktemp("sample") / "out", jobs=2, limits=SAMPLE,
@@ -78,10 +92,13 @@ def test_gradebook_and_csv_hold_the_same_grades(sample_class, tmp_path):
     for r in results:
         assert nbgrader.scores(db_url, r.lesson, r.student) == r.scores, (r.student, r.lesson)
     rows = list(csv.DictReader(nbgrader.export(db_url, tmp_path / "grades.csv").open()))
-    exported = {(row["student_id"], row["assignment"]): float(row["score"]) for row in rows}
+    exported = {(row["student_id"], row["assignment"]): (
+        float(row["score"]), int(row["awaiting_manual_grading"]),
+        float(row["awaiting_manual_points"])) for row in rows}
     for student, graded in EXPECTED.items():
         for lesson, cells in graded.items():
-            assert exported[(student, lesson)] == sum(cells.values()), (student, lesson)
+            assert exported[(student, lesson)] == (given(cells), *awaiting(lesson, cells)), (
+                student, lesson)
 
 
 def test_feedback_says_why_without_showing_hidden_tests(sample_class):
@@ -153,8 +170,13 @@ def test_class_table_and_figure(sample_class, tmp_path):
     table = class_table(results, lessons())
     lines = {line.split()[0]: line for line in table.splitlines()[1:]}
     for student, graded in EXPECTED.items():
-        total = sum(sum(cells.values()) for cells in graded.values())
+        total = sum(given(cells) for cells in graded.values())
         assert f" {total:g} " in lines[student] + " ", lines[student]
+        for lesson, cells in graded.items():  # the written answers a person must still grade
+            count, worth = awaiting(lesson, cells)
+            note = (f"{int(lesson[:2]):02d}: {count} answer{' awaits' if count == 1 else 's await'}"
+                    f" manual grading ({worth:g} point{'' if worth == 1 else 's'})")
+            assert (note in lines[student]) == (count > 0), (note, lines[student])
     assert f"03: {FLAGS[CELL_TIMEOUT]}" in lines["eve"]
     assert f"01: {FLAGS[check.CalledNnlib.__name__]}" in lines["finn"]
     png = exercise_figure(results, tmp_path / "exercises.png")
@@ -212,18 +234,30 @@ def abuse(tmp_path_factory):
     listener.close()
 
 
-def expected_scores(lesson, lost):
-    """{grade_id: points} of the lesson's test cells, 0 for those of the exercises in lost."""
+def expected_scores(lesson, lost, submitted):
+    """{grade_id: points} of the lesson's graded cells: 0 for the test cells of the exercises
+    in lost; for a written answer, None (it awaits a person) when the submitted notebook
+    answered it, 0 when it left it as released or lost it (nbgrader's rule)."""
+    from nncourse.grading.nbgrader import grade_id, is_written_answer
+
     solution = read(notebook_path(SOLUTIONS, lesson))
+    released = {grade_id(c): c.source for c in read(notebook_path(RELEASE, lesson)).cells}
+    texts = {}
+    for cell in submitted.cells:
+        texts.setdefault(grade_id(cell), cell.source)
     zero = {g for exercise in lost for g in exercises(solution)[exercise]}
-    return {g: 0.0 if g in zero else float(p) for g, p in points(solution).items()}
+    written = {grade_id(c) for c in solution.cells if is_written_answer(c)}
+    return {g: (None if texts.get(g, released[g]) != released[g] else 0.0) if g in written
+            else 0.0 if g in zero else float(p) for g, p in points(solution).items()}
 
 
 @pytest.mark.parametrize("case", ROBUSTNESS["CASES"], ids=lambda c: c["name"])
 def test_abusive_submission_gets_the_points_its_honest_parts_earn(case, abuse):
-    results, _ = abuse
+    results, out = abuse
     result = results[case["name"]]
-    expected = expected_scores(ROBUSTNESS["LESSON"], case["loses"])
+    lesson = ROBUSTNESS["LESSON"]
+    submitted = read(notebook_path(out.parent / "submissions" / case["name"], lesson))
+    expected = expected_scores(lesson, case["loses"], submitted)
     got = {g: s for g, (s, _) in result.scores.items()}
     assert got == expected, {g: (expected[g], got[g]) for g in got if got[g] != expected[g]}
     if case["flag"]:
@@ -278,7 +312,8 @@ def test_a_notebook_slow_everywhere_keeps_what_it_earned_within_its_time_limit(t
     """Each answer sleeps 8 s, under the 10 s cell limit; the notebook may take 21 s in all.
 
     The first two answers and their tests finish by about 17 s, the third answer starts then
-    and ends near 25 s, so the third exercise's tests come after the budget: not run, 0.
+    and ends near 25 s, so the third exercise's tests, and every cell after them, come after
+    the budget: not run, 0. (Written answers are not run: the person grading them decides.)
     """
     import nbformat
 
@@ -291,7 +326,10 @@ def test_a_notebook_slow_everywhere_keeps_what_it_earned_within_its_time_limit(t
     nbformat.write(notebook, path)
     [result], _, _, _ = grade_class(tmp_path / "class", tmp_path / "out", jobs=1,
                                     limits=Limits(cell_s=10, notebook_s=21), progress=quiet)
-    assert {g: s for g, (s, _) in result.scores.items()} == expected_scores(lesson, ["cost"])
+    order = list(exercises(read(notebook_path(SOLUTIONS, lesson))))
+    late = order[order.index("cost"):]  # cost, and the exercises after it
+    assert {g: s for g, (s, _) in result.scores.items()} == expected_scores(lesson, late,
+                                                                              notebook)
     assert result.flags == [FLAGS[NOTEBOOK_TIME_LIMIT]]
 
 
@@ -311,7 +349,7 @@ def test_grade_command_prints_the_table_and_writes_the_reports(tmp_path, capsys)
     out = tmp_path / "out"
     assert cli.main(["grade", str(archive), "--out", str(out), "--jobs", "1"]) == 0
     printed = capsys.readouterr().out
-    expected = sum(EXPECTED["finn"]["01_loss_and_cost"].values())
+    expected = given(EXPECTED["finn"]["01_loss_and_cost"])
     row = next(line for line in printed.splitlines() if line.startswith("finn"))
     assert row.split()[1] == f"{expected:g}", printed
     assert "not graded: readme.txt: not a notebook (.ipynb)" in printed

@@ -207,3 +207,23 @@ def test_points_given_in_formgrader_count_and_survive_grading_again(written):
         after = _get(port, f"/formgrader/api/grade/{grade['id']}")
         assert after["manual_score"] == 7.0 and after["auto_score"] is None
         assert grading.db_url == run.db_url
+
+
+def test_the_graders_kernels_show_no_frame_of_the_checks(written):
+    """The blank notebook, autograded by `nncourse grade` on its sandboxed kernels: its tests
+    fail at the learner's unfinished functions (NotImplementedError, the last frame shown),
+    and no traceback shows a frame of nncourse/check.py."""
+    import re
+
+    import nbformat
+
+    course = written["grading"].course
+    graded = nbformat.read(notebook_path(course / "autograded" / "blank", LESSON), 4)
+    errors = [o for c in graded.cells for o in c.get("outputs", [])
+              if o["output_type"] == "error"]
+    assert "NotImplementedError" in {o["ename"] for o in errors}, errors
+    for error in errors:
+        text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error["traceback"]))
+        assert "check.py" not in text, text
+        if error["ename"] == "NotImplementedError":  # the learner's line, the last one shown
+            assert "raise NotImplementedError()" in error["traceback"][-2], text

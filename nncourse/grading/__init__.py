@@ -229,6 +229,6 @@ def _grade_in_workers(todo, out, limits, jobs, progress):
             waiting = awaiting_text(result)
             progress(f"[{len(results)}/{len(todo)}] {result.student} "
                      f"{result.lesson}: {result.score:g}/{result.max_score:g}"
-                     f"{f' ({waiting})' if waiting else ''}"
+                     f"{f', {waiting}' if waiting else ''}"
                      f"{'  (flagged)' if result.flags else ''}   flagged so far: {flagged}")
     return sorted(results, key=lambda r: (r.student, r.lesson))
