@@ -91,9 +91,8 @@ def is_hidden_test(cell):
 
 
 def convention_problems(nb, released, lesson_number):
-    """What in a lesson's source notebook nb and its release breaks the lessons' conventions
-    (/work/conventions-13.md, 1-3 and 6; the README's lesson format): a list of messages,
-    empty when it follows them."""
+    """What in a lesson's source notebook nb and its release breaks the conventions of its
+    cells (this module's docstring): a list of messages, empty when it follows them."""
     import ast
 
     from nncourse.grading.nbgrader import (

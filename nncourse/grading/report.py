@@ -91,7 +91,7 @@ def class_table(results, lessons):
 
 def exercise_figure(results, path):
     """Per lesson, the class's mean fraction of points on each graded cell: what was missed.
-    An answer that awaits manual grading is left out of its cell's mean."""
+    An answer that awaits manual grading is left out (a cell no one has a score on yet, too)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,7 +107,7 @@ def exercise_figure(results, path):
                              squeeze=False)
     for ax, lesson in zip(axes[:, 0], lessons, strict=True):
         ids = list(cells[lesson])
-        means = [sum(v) / len(v) if v else 0.0 for v in cells[lesson].values()]
+        means = [sum(v) / len(v) for v in cells[lesson].values()]
         ax.bar(range(len(ids)), means, color="tab:blue")
         ax.set_xticks(range(len(ids)), ids, rotation=60, ha="right", fontsize=7)
         ax.set_ylim(0, 1)
