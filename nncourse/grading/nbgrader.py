@@ -267,10 +267,10 @@ def export(db_url, path):
                             pending.setdefault((submission.student.id, lesson.name),
                                                []).append(grade.max_score)
     with open(path, newline="") as file:
-        rows = list(csv.DictReader(file))
+        reader = csv.DictReader(file)
+        rows, columns = list(reader), reader.fieldnames or []
     with open(path, "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=[*(rows[0] if rows else []),
-                                                  *AWAITING_COLUMNS])
+        writer = csv.DictWriter(file, fieldnames=[*columns, *AWAITING_COLUMNS])
         writer.writeheader()
         for row in rows:
             waiting = pending.get((row["student_id"], row["assignment"]), [])
