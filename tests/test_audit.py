@@ -177,3 +177,16 @@ def test_reviewed_equivalents_file_is_well_formed():
             assert len(key) == 10 and int(key, 16) >= 0, (lesson, key)
             assert len(reason) > 20, f"{lesson} {key}: say why it is equivalent"
     json.dumps(reviewed)  # plain data: reviewable in a diff
+
+
+def test_verbose_is_not_mutated_other_keywords_are():
+    source = '''def fit_quietly(model, X, Y):
+    """Train for one epoch without printing."""
+    ### BEGIN SOLUTION
+    return model.fit(X, Y, batch_size=2, shuffle=False, verbose=0)
+    ### END SOLUTION
+'''
+    changes = [m.change.split(" -> ")[-1] for m in mutants("L", "fit_quietly", source)]
+    assert "model.fit(X, Y, batch_size=2, verbose=0)" in changes  # shuffle dropped
+    assert "model.fit(X, Y, shuffle=False, verbose=0)" in changes  # batch_size dropped
+    assert all("verbose=0" in change for change in changes if "model.fit" in change)

@@ -24,6 +24,7 @@ REDUCTIONS = ("mean", "sum", "average")
 GUARDS = ("clip", "maximum", "minimum", "abs")  # the first argument is what they guard
 FLOATS = ("float", "float64", "float32")
 AXES = (0, 1, -1, None)
+QUIET = ("verbose",)  # keyword arguments that change only what is printed: not mutated
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,14 @@ def mutants(lesson, cell, source):
 
 def _learner_nodes(tree, first, last):
     """The nodes on the learner's lines, in a fixed order (the same for a copy of the tree).
-    The constant in -1 is left out: to a learner -1 is one number (flip-sign changes it)."""
-    negated = {id(n.operand) for n in ast.walk(tree)
-               if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub)}
+    Left out: the constant in -1 (to a learner -1 is one number: flip-sign changes it), and
+    the value of `verbose=` (it changes what is printed, not what is computed)."""
+    left_out = {id(n.operand) for n in ast.walk(tree)
+                if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub)}
+    left_out |= {id(n) for k in ast.walk(tree) if isinstance(k, ast.keyword)
+                 and k.arg in QUIET for n in ast.walk(k.value)}
     return [n for n in ast.walk(tree)
-            if first <= getattr(n, "lineno", 0) <= last and id(n) not in negated]
+            if first <= getattr(n, "lineno", 0) <= last and id(n) not in left_out]
 
 
 def _compiles(code):
@@ -231,7 +235,7 @@ def _call_edits(node):
                     yield "axis", lambda n, i=i, axis=axis: _keyword(n, i, ast.Constant(axis))
         elif keyword.arg == "keepdims":
             yield "axis", lambda n, i=i: _keyword(n, i, None)
-        if keyword.arg is not None:
+        if keyword.arg is not None and keyword.arg not in QUIET:
             yield "drop-argument", lambda n, i=i: _keyword(n, i, None)
     if name in REDUCTIONS and not any(k.arg == "axis" for k in node.keywords) and (
             method or len(args) == 1):
