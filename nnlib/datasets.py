@@ -166,8 +166,8 @@ def regression_nonnegative(m=200, seed=0, noise=0.1):
 
     a bump of height 2 at noon that is 0 all night (X below 0.5 or above 1.5). The noise is
     clipped at 0, as the power cannot be negative, so ``Y >= 0`` always and about half of
-    the targets (nearly all the night's) are exactly 0. A fit with a linear output tends to dip below 0 at night; a
-    ReLU output cannot.
+    the targets (nearly all the night's) are exactly 0. A fit with a linear output tends to
+    dip below 0 at night; a ReLU output cannot.
 
     Returns:
         X: float64, shape (m, 1).
@@ -178,7 +178,8 @@ def regression_nonnegative(m=200, seed=0, noise=0.1):
     noise = _check_noise(noise)
 
     X = rng.uniform(0.0, 2.0, size=(m, 1))
-    Y = np.maximum(2.0 * (1.0 - 4.0 * (X - 1.0) ** 2) + noise * rng.standard_normal((m, 1)), 0.0)
+    power = 2.0 * (1.0 - 4.0 * (X - 1.0) ** 2)  # the bump: 2 at noon, below 0 at night
+    Y = np.maximum(power + noise * rng.standard_normal((m, 1)), 0.0)
     return X, Y
 
 
