@@ -363,10 +363,23 @@ def _difference(expected, got, rtol, atol):
     if np.allclose(got, expected, rtol=rtol, atol=atol):
         return ""
     if got.shape == ():
-        return f"expected {expected:.7g}, got {got:.7g}"
-    i = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
-    return (f"largest difference at index {tuple(int(k) for k in i)}: "
-            f"expected {expected[i]:.7g}, got {got[i]:.7g}")
+        return _expected_got(expected, got)
+    # Among the entries outside the tolerance (np.isclose), the one furthest off: the
+    # largest difference overall may be an entry within the tolerance (a large value off
+    # in its 8th digit) while a small one is wrong.
+    off = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    i = np.unravel_index(np.argmax(np.where(off, np.abs(got - expected), -1)), got.shape)
+    return (f"{np.count_nonzero(off)} of {got.size} entries are off; the largest difference "
+            f"is at index {tuple(int(k) for k in i)}: {_expected_got(expected[i], got[i])}")
+
+
+def _expected_got(expected, got):
+    """'expected E, got G' with as many digits as it takes to tell them apart (7 to 17)."""
+    for digits in range(7, 18):
+        e, g = f"{expected:.{digits}g}", f"{got:.{digits}g}"
+        if e != g:
+            break
+    return f"expected {e}, got {g}"
 
 
 def _names(fn, args):

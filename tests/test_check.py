@@ -165,11 +165,25 @@ def test_compare_message_shows_the_inputs_expected_and_got():
     with pytest.raises(AssertionError) as caught:
         check.compare(half_mse, "nnlib.losses.mean_squared_error", y, f, hint="no 1/2")
     message = str(caught.value)
-    assert message.startswith("half_mse(y, f) is not right: largest difference at index (1,): "
-                              "expected 4, got 2."), message
+    assert message.startswith("half_mse(y, f) is not right: 2 of 2 entries are off; the "
+                              "largest difference is at index (1,): expected 4, got 2."), message
     assert "expected (from nnlib.losses.mean_squared_error):\n  [1., 4.]\n" in message
     assert "got:\n  [0.5, 2. ]\n" in message
     assert "y = [[1.],\n" in message and message.endswith("Hint: no 1/2")
+
+
+def test_compare_points_at_the_entry_outside_the_tolerance_with_digits_that_differ():
+    """log(f + 1e-7) instead of clipping: the loss of f = 0.9 is off by 1e-6 of its value, the
+    loss of f = 0.1 by less (its absolute difference is larger, but within the tolerance)."""
+    def bce_plus_epsilon(y, f):
+        return -(y * np.log(f + 1e-7) + (1 - y) * np.log(1 - f + 1e-7)).mean(axis=-1)
+
+    y, f = np.array([[1.0], [1.0]]), np.array([[0.9], [0.1]])
+    with pytest.raises(AssertionError) as caught:
+        check.compare(bce_plus_epsilon, "nnlib.losses.binary_crossentropy", y, f)
+    message = str(caught.value)
+    assert ("1 of 2 entries are off; the largest difference is at index (0,): "
+            "expected 0.1053605, got 0.1053604") in message, message
 
 
 def test_same_is_quiet_when_every_value_matches():
