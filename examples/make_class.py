@@ -41,12 +41,15 @@ STUDENTS = {
                          "04_why_nonlinearity", "05_tensorflow_side_by_side")}},
     "ben": {"lessons": {"01_loss_and_cost": {}, "02_training_a_network": {}}},  # blank
     "cleo": {"lessons": {"01_loss_and_cost": {"binary_crossentropy": "solution",
-                                              "mean_squared_error": "solution"}}},
+                                              "mean_squared_error": "solution",
+                                              "bce_from_logits": "logits_overflow_silenced"}}},
     "dan": {"lessons": {
         "01_loss_and_cost": {"binary_crossentropy": "bce_no_minus_sign",
                              "mean_squared_error": "solution", "cost": "cost_divides_by_size"},
         "02_training_a_network": {"dense_forward": "forward_no_bias",
+                                  "network_forward": "solution",
                                   "dense_backward": "solution",
+                                  "network_backward": "netbwd_grads_reversed",
                                   "gradient_descent_step": "solution", "train": "solution"}}},
     "eve": {"flat": True, "lessons": {"03_activation_functions": {
         "sigmoid": "solution", "sigmoid_prime": "solution", "relu": "endless",
