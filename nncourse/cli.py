@@ -211,7 +211,7 @@ def run_formgrader(args):
 
 
 def add_audit(subparsers):
-    from nncourse.course import SOLUTIONS
+    from nncourse.course import ROOT, SOLUTIONS
 
     parser = subparsers.add_parser(
         "audit", help="for course authors: which wrong answers do the lessons' tests pass?",
@@ -233,16 +233,22 @@ def add_audit(subparsers):
                              "`nncourse grade` itself, and report any verdict that differs")
     parser.add_argument("--source", type=Path, default=SOLUTIONS,
                         help="folder of the instructor's lessons (default: solutions/)")
-    parser.add_argument("--fixtures", type=Path, default=Path("tests/fixtures"),
+    parser.add_argument("--fixtures", type=Path, default=ROOT / "tests" / "fixtures",
                         help="folder with wrong_answers/ and equivalent_mutants.py (default: "
-                             "tests/fixtures)")
+                             "the course's tests/fixtures)")
     parser.set_defaults(run=run_audit, extra="course")
 
 
 def run_audit(args):
     from nncourse.audit import SURVIVED, audit
     from nncourse.audit.report import markdown, table
+    from nncourse.course import SOLUTIONS
 
+    if args.verify and args.source.resolve() != SOLUTIONS:
+        print("nncourse audit: error: --verify grades with nncourse grade, which grades the "
+              f"lessons of {SOLUTIONS}; it cannot check an audit of --source {args.source}",
+              file=sys.stderr)
+        return 2
     names = args.lessons or sorted(p.name for p in args.source.iterdir()
                                    if (p / f"{p.name}.ipynb").is_file())
     result = audit(names, source=args.source, fixtures=args.fixtures, jobs=args.jobs)

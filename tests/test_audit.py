@@ -190,3 +190,13 @@ def test_verbose_is_not_mutated_other_keywords_are():
     assert "model.fit(X, Y, batch_size=2, verbose=0)" in changes  # shuffle dropped
     assert "model.fit(X, Y, shuffle=False, verbose=0)" in changes  # batch_size dropped
     assert all("verbose=0" in change for change in changes if "model.fit" in change)
+
+
+def test_verify_refuses_lessons_that_grading_would_not_use(tiny, capsys):
+    from nncourse.cli import main
+
+    source, fixtures = tiny
+    status = main(["audit", "--source", str(source), "--fixtures", str(fixtures),
+                   "--verify", "2"])
+    assert status == 2
+    assert "--verify grades with nncourse grade" in capsys.readouterr().err
