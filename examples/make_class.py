@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from nncourse.course import RELEASE, ROOT, SOLUTIONS, exercises, notebook_path, points
-from nncourse.grading.nbgrader import RUBRIC, grade_id, is_solution, is_written_answer
+from nncourse.grading.nbgrader import grade_id, is_solution, is_written_answer, split_rubric
 
 EXAMPLES = ROOT / "examples"
 ENDLESS = "while True:  # waiting for something that never happens\n    pass\n\n"
@@ -68,10 +68,7 @@ def solution_code(source):
 def model_answer(source):
     """A written answer as a student would have written it: the model answer, without the
     rubric (the lines from the one starting with **Rubric**)."""
-    lines = source.splitlines()
-    end = next((i for i, line in enumerate(lines) if line.lstrip().startswith(RUBRIC)),
-               len(lines))
-    return "\n".join(lines[:end]).strip()
+    return split_rubric(source)[0]
 
 
 def build(student, lesson, answers):

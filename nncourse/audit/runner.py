@@ -22,6 +22,7 @@ A hand-written wrong answer (which may patch a library) is always followed by th
 and reports any verdict that differs.
 """
 
+import ast
 import copy
 import os
 import re
@@ -182,8 +183,6 @@ def run_exercise(lesson_folder, lesson, cell, mutants, limits):
 
 def _has_code(source):
     """Whether a cell does anything beyond comments and a docstring."""
-    import ast
-
     try:
         body = ast.parse(source).body
     except SyntaxError:

@@ -53,7 +53,7 @@ from nncourse.grading.sandbox import Resilient
 __all__ = ["COURSE_ID", "RUBRIC", "auto_comments", "autograde", "awaiting", "check_database",
            "class_scores", "export", "feedback", "generate", "grade_id", "is_grade", "is_locked",
            "is_solution", "is_written_answer", "max_points", "record", "rubric", "scores",
-           "without_rubric"]
+           "split_rubric", "without_rubric"]
 
 COURSE_ID = "nncourse"
 _LOG = logging.getLogger("nncourse.nbgrader")
@@ -82,21 +82,23 @@ def is_written_answer(cell):
     return cell.cell_type == "markdown" and is_grade(cell) and is_solution(cell)
 
 
+def split_rubric(text):
+    """(what comes before the rubric, the rubric) of a written answer's text: the rubric runs
+    from the first line that starts with `**Rubric**` to the end ("" if there is none)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith(RUBRIC)),
+                 len(lines))
+    return "\n".join(lines[:start]).strip(), "\n".join(lines[start:]).strip()
+
+
 def rubric(cell):
-    """The rubric of a written answer's source cell: its text from the line that starts with
-    `**Rubric**` to the end ("" if it has none)."""
-    lines = cell.source.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith(RUBRIC)), None)
-    return "" if start is None else "\n".join(lines[start:]).strip()
+    """The rubric of a written answer's source cell ("" if it has none)."""
+    return split_rubric(cell.source)[1]
 
 
 def without_rubric(comment):
     """A comment without the rubric the grading added to it (see worker), for the learner."""
-    if not comment:
-        return comment
-    lines = comment.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith(RUBRIC)), len(lines))
-    return "\n".join(lines[:start]).strip() or None
+    return (split_rubric(comment)[0] or None) if comment else comment
 
 
 def awaiting(scores):
