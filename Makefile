@@ -7,7 +7,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 
-.PHONY: demo test bench clean .sandbox
+.PHONY: demo test bench clean .sandbox .browser
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,18 +15,24 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-# bubblewrap sandboxes the kernels that run student code (Debian/Ubuntu: installed as root
-# when missing; elsewhere grading still works, without the file-system and network sandbox).
+# System packages, installed as root on Debian/Ubuntu when missing: bubblewrap sandboxes the
+# kernels that run student code (without it grading still works, unsandboxed); chromium is the
+# browser the browser tests drive (without it they are skipped, with the reason printed).
+apt_install = command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  export DEBIAN_FRONTEND=noninteractive && \
+	  (apt-get install -y -qq $(1) || (apt-get update -qq && apt-get install -y -qq $(1)))
 SANDBOX := $(shell command -v bwrap || echo .sandbox)
 .sandbox:
-	-command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
-	  (apt-get install -y -qq bubblewrap || (apt-get update -qq && apt-get install -y -qq bubblewrap))
+	-$(call apt_install,bubblewrap)
+BROWSER := $(shell test -x /usr/bin/chromium && echo /usr/bin/chromium || echo .browser)
+.browser:
+	-$(call apt_install,chromium)
 
 demo: $(BIN)/.installed $(SANDBOX)
 	$(BIN)/nncourse release
 	$(BIN)/nncourse grade examples/class --out build/grading
 
-test: $(BIN)/.installed $(SANDBOX)
+test: $(BIN)/.installed $(SANDBOX) $(BROWSER)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

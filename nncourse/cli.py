@@ -6,6 +6,7 @@
     nncourse grade SUBMISSIONS [--lesson L ...] [--roster FILE] [--jobs N] [--out DIR]
                    [--db-url URL] [--timeout S] [--notebook-timeout S] [--memory-mb MB]
                    [--regrade] [--reset-manual]
+    nncourse lab [FOLDER] [--ip 127.0.0.1] [--port 8888] [--no-browser]
     nncourse formgrader OUT [--ip 127.0.0.1] [--port 8888] [--no-browser]
     nncourse audit [--lesson L ...] [--jobs N] [--out build/audit] [--verify K]
                    [--source solutions] [--fixtures tests/fixtures]
@@ -177,6 +178,29 @@ def run_grade(args):
     return 1 if failed else 0
 
 
+def add_lab(subparsers):
+    parser = subparsers.add_parser(
+        "lab", help="open the lessons in JupyterLab, as a learner works on them",
+        description="Start JupyterLab on FOLDER (default: the course's lessons/) with nbgrader's "
+                    "Validate button and nothing an instructor uses; no activated environment "
+                    "needed. Stop it with Ctrl-C.")
+    parser.add_argument("folder", type=Path, nargs="?", default=RELEASE, metavar="FOLDER")
+    _add_server_options(parser)
+    parser.set_defaults(run=run_lab, extra="course")
+
+
+def run_lab(args):
+    from nncourse import lab
+
+    if not args.folder.is_dir():
+        print(f"nncourse lab: error: {args.folder} is not a folder (expected the lessons, or "
+              "any folder of notebooks)", file=sys.stderr)
+        return 2
+    _require("jupyterlab")
+    lab.run(lab.server(args.folder, ip=args.ip, port=args.port,
+                       open_browser=not args.no_browser))
+
+
 def add_formgrader(subparsers):
     parser = subparsers.add_parser(
         "formgrader", help="open nbgrader's formgrader on a class graded by `nncourse grade`",
@@ -185,17 +209,12 @@ def add_formgrader(subparsers):
                     "manual grades stay through the next `nncourse grade`. Stop it with "
                     "Ctrl-C.")
     parser.add_argument("out", type=Path, metavar="OUT")
-    parser.add_argument("--ip", default="127.0.0.1",
-                        help="address to listen on (default: 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=_positive_int, default=8888,
-                        help="port to listen on (default: 8888)")
-    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    _add_server_options(parser)
     parser.set_defaults(run=run_formgrader, extra="course")
 
 
 def run_formgrader(args):
-    import os
-
+    from nncourse import lab
     from nncourse.grading.formgrader import server_command
 
     try:
@@ -204,10 +223,10 @@ def run_formgrader(args):
     except ValueError as error:
         print(f"nncourse formgrader: error: {error}", file=sys.stderr)
         return 2
+    _require("jupyterlab")
     print(f"formgrader on {args.out}: http://{args.ip}:{args.port}/formgrader, with the token "
           "JupyterLab prints below (Ctrl-C stops it)", flush=True)
-    os.chdir(server.cwd)  # formgrader reads nbgrader_config.py from there
-    os.execv(server.argv[0], server.argv)  # JupyterLab takes over this process
+    lab.run(server)  # formgrader reads OUT/course/nbgrader_config.py there
 
 
 def add_audit(subparsers):
@@ -273,7 +292,8 @@ def run_audit(args):
     return 1 if survivors or disagreements else 0
 
 
-COMMANDS = [add_train_seed, add_parity, add_release, add_grade, add_formgrader, add_audit]
+COMMANDS = [add_train_seed, add_parity, add_release, add_lab, add_grade, add_formgrader,
+            add_audit]
 
 
 def build_parser():
@@ -304,6 +324,22 @@ def _add_lesson_option(parser):
     parser.add_argument("--lesson", action="append", dest="lessons", metavar="L",
                         choices=lessons(),
                         help=f"only this lesson (repeatable; default: all): {', '.join(lessons())}")
+
+
+def _add_server_options(parser):
+    parser.add_argument("--ip", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=_positive_int, default=8888,
+                        help="port to listen on (default: 8888)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def _require(module):
+    """ModuleNotFoundError now (main names the extra) for a module a server started later needs."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ModuleNotFoundError(f"No module named {module!r}", name=module)
 
 
 def _positive_int(text):

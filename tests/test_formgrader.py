@@ -4,47 +4,17 @@ The server is the real JupyterLab with nbgrader's extensions, started by the rea
 the virtual environment *not* activated (PATH without its bin folder), as the README starts it.
 """
 
-import contextlib
-import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-
+import jupyter_servers
 import pytest
+import sample_class
+from sample_class import EXPECTED, IDS, LESSON
 
 from nncourse import cli
-
-ROOT = Path(__file__).resolve().parents[1]
-LESSON = "01_loss_and_cost"
-TOKEN = "formgrader-test-token"
-
-
-# ids as a university has them (with "_", refused before): ada's notebook in nbgrader's layout,
-# finn's as a flat file, from the sample class, whose grades are known without grading
-IDS = {"jane_doe": "ada", "s_1234567": "finn"}
-EXPECTED = json.loads((ROOT / "examples" / "expected_grades.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
-    """The class of IDS graded in OUT; returns (OUT, {id: Result}, SUBMISSIONS)."""
-    from nncourse.grading import grade_class
-
-    tmp = tmp_path_factory.mktemp("formgrader")
-    source = tmp / "class"
-    shutil.copytree(ROOT / "examples" / "class" / "ada" / LESSON, source / "jane_doe" / LESSON)
-    shutil.copy(ROOT / "examples" / "class" / f"finn_{LESSON}.ipynb",
-                source / f"s_1234567_{LESSON}.ipynb")
-    grading = grade_class(source, tmp / "out", lessons=[LESSON], jobs=2,
-                          progress=lambda _: None)
-    assert grading.skipped == []
-    return tmp / "out", {r.student: r for r in grading.results}, source
+    return sample_class.grade(tmp_path_factory.mktemp("formgrader"))
 
 
 def test_student_ids_with_underscores_are_graded(graded_class):
@@ -55,20 +25,8 @@ def test_student_ids_with_underscores_are_graded(graded_class):
         assert got == EXPECTED[sample][LESSON]
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(port, path, put=None):
-    """formgrader's JSON answer to GET path, or to PUT path with the JSON body `put`."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", method="GET" if put is None else "PUT",
-        data=None if put is None else json.dumps(put).encode(),
-        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    return jupyter_servers.api(port, path, put=put)
 
 
 def _submitted_notebooks(port):
@@ -77,42 +35,9 @@ def _submitted_notebooks(port):
             _get(port, f"/formgrader/api/submitted_notebooks/{LESSON}/{LESSON}")}
 
 
-@contextlib.contextmanager
-def formgrader(out):
-    """`nncourse formgrader OUT` running; yields (port, its output so far: a callable).
-
-    Started by the command installed in the virtual environment with the environment's bin
-    folder *not* on PATH, as `.venv/bin/nncourse` runs for an instructor who did not activate it.
-    """
-    port = _free_port()
-    command = [str(Path(sys.executable).parent / "nncourse"), "formgrader", str(out),
-               "--port", str(port), "--no-browser"]
-    environment = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"),
-                   "JUPYTER_TOKEN": TOKEN,
-                   **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
-    log = out.parent / f"formgrader-{port}.log"
-    with open(log, "w") as sink:
-        process = subprocess.Popen(command, env=environment, stdout=sink,
-                                   stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                assert _get(port, "/formgrader/api/status") == {"status": True}
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"no formgrader:\n{log.read_text()}") from None
-                time.sleep(0.5)
-        yield port, log.read_text
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
-def server(graded_class):
-    with formgrader(graded_class[0]) as running:
+def server(graded_class, tmp_path_factory):
+    with jupyter_servers.formgrader(graded_class[0], tmp_path_factory.mktemp("home")) as running:
         yield running
 
 

@@ -8,17 +8,14 @@ course folder OUT/course, the gradebook `nncourse grade` recorded OUT's grades i
 id), with nbgrader's exchange in OUT/exchange, created here (the Assignment List and the
 course list otherwise report the missing /usr/local/share/nbgrader/exchange).
 
-JupyterLab runs from this Python's environment by its path, so nothing needs the environment
-activated: the gradebook already exists (formgrader would otherwise create it with the
-`alembic` command, which only an activated environment puts on PATH, and hang at "Loading,
-please wait").
+JupyterLab is started as `nncourse.lab` starts it: from this Python's environment by its path,
+nothing activated (formgrader would otherwise not find nbgrader's `alembic` command and hang at
+"Loading, please wait").
 """
 
-import os
-import sys
 from pathlib import Path
-from typing import NamedTuple
 
+from nncourse import lab
 from nncourse.grading import state
 
 
@@ -31,14 +28,8 @@ def course_folder(out):
     return out / "course"
 
 
-class Server(NamedTuple):
-    """How to start the server: its command line and working folder."""
-    argv: list
-    cwd: Path
-
-
 def server_command(out, ip="127.0.0.1", port=8888, open_browser=True):
-    """The Server (command, environment, folder) of JupyterLab serving formgrader for OUT.
+    """The lab.Server (command, environment, folder) of JupyterLab serving formgrader for OUT.
 
     The server's root and working folder is OUT/course (formgrader needs the course inside the
     root). nbgrader's configuration of that course, the grader's own
@@ -60,11 +51,4 @@ def server_command(out, ip="127.0.0.1", port=8888, open_browser=True):
         "c = get_config()  # noqa: F821\n"
         + "".join(f"c.{section}.{name} = {value!r}\n"
                   for section, traits in settings.items() for name, value in traits.items()))
-    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={course}",
-            f"--ServerApp.ip={ip}", f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",  # the port asked for, or a clear failure
-            f"--ServerApp.open_browser={open_browser}",
-            # Jupyter refuses to run as root unless told; an instructor grading as root (in a
-            # container, on a CI machine) has chosen to
-            f"--ServerApp.allow_root={os.geteuid() == 0}"]
-    return Server(argv, course)
+    return lab.server(course, ip=ip, port=port, open_browser=open_browser, learner=False)
