@@ -9,13 +9,15 @@ Each test leaves screenshots of its steps in build/browser/ for a person to look
 """
 
 import importlib.util
+import os
 import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's package (another system's Chromium can be named by NNCOURSE_CHROMIUM)
+CHROMIUM = Path(os.environ.get("NNCOURSE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "build" / "browser"
 # As root, Chromium runs only without its own sandbox; the rest keeps it off a network this
 # machine does not have (Google's services, updates, sync) and away from the GPU it lacks.
@@ -29,8 +31,9 @@ def why_skipped():
     if importlib.util.find_spec("playwright") is None:
         return "Playwright is not installed (pip install -r requirements.txt installs it)"
     if not CHROMIUM.exists():
-        return (f"no Chromium at {CHROMIUM} (Debian/Ubuntu: apt-get install chromium; "
-                "`make test` installs it when run as root)")
+        return (f"no Chromium at {CHROMIUM} (Debian/Ubuntu: apt-get install chromium, which "
+                "`make test` does when run as root; elsewhere set NNCOURSE_CHROMIUM to a "
+                "Chromium)")
     return None
 
 
