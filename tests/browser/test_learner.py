@@ -51,6 +51,16 @@ def notebook(root, path):
     return nbformat.read(root / path, as_version=4)
 
 
+def open_and_run_all(lab, page, path):
+    """Open the notebook at `path` and Run All; returns (the file's notebook, what its cells
+    show)."""
+    root, port, _ = lab
+    nb = notebook(root, path)
+    open_notebook(page, port, path, len(nb.cells))
+    run_all(page)
+    return nb, cells(page)
+
+
 def test_the_readme_starts_the_lab_this_way():
     assert "`.venv/bin/nncourse lab`" in (ROOT / "README.md").read_text()
 
@@ -87,12 +97,9 @@ DRAWS = re.compile(r"plt\.show\(\)|plotting\.plot_\w+\(")  # a cell that draws a
 
 @pytest.mark.parametrize("lesson", lessons())
 def test_a_solution_runs_every_cell_and_shows_its_figures(lab, page, lesson):
-    root, port, _ = lab
+    root, _, _ = lab
     path = f"solutions/{lesson}/{lesson}.ipynb"
-    nb = notebook(root, path)
-    open_notebook(page, port, path, len(nb.cells))
-    run_all(page)
-    shown = cells(page)
+    nb, shown = open_and_run_all(lab, page, path)
     figure = next(i for i, cell in enumerate(nb.cells) if DRAWS.search(cell.source))
     page.locator(".jp-Notebook .jp-Cell").nth(figure).scroll_into_view_if_needed()
     page.shot("first-figure")
@@ -118,30 +125,26 @@ ANSWER = ["f = np.clip(f, EPSILON, 1 - EPSILON)",
 NOTES_ANSWER = [ANSWER[0], ANSWER[1].removeprefix("return -").join(["return ", ""])]
 
 
-def _learner_copy(root, name):
-    """A fresh copy of the released lesson 1 at `name`.ipynb, with its cell numbers checked."""
-    shutil.copy(root / "lessons" / LESSON / f"{LESSON}.ipynb", root / "lessons" / LESSON /
-                f"{name}.ipynb")
-    nb = notebook(root, f"lessons/{LESSON}/{name}.ipynb")
+def open_at_exercise(lab, page, name):
+    """A fresh copy of the released lesson 1 at `name`.ipynb (its cell numbers checked), opened
+    at exercise 1 with the cells above it run, as a learner who starts on it does (select the
+    exercise, Run > Run All Above Selected Cell). Returns the notebook."""
+    root, port, _ = lab
+    path = f"lessons/{LESSON}/{name}.ipynb"
+    shutil.copy(root / "lessons" / LESSON / f"{LESSON}.ipynb", root / path)
+    nb = notebook(root, path)
     assert "def binary_crossentropy" in nb.cells[BCE].source
     graded = [nb.cells[i].metadata["nbgrader"]["grade_id"] for i in TESTS]
     assert graded[0] == "test_bce_values" and all(g.startswith("test_bce") for g in graded)
-    return f"lessons/{LESSON}/{name}.ipynb", nb
-
-
-def run_set_up(page, cell):
-    """Select cell number `cell`, then Run > Run All Above Selected Cell, as a learner who
-    opens the lesson at an exercise does."""
-    page.locator(".jp-Notebook .jp-Cell").nth(cell).locator(".jp-InputPrompt").click()
+    open_notebook(page, port, path, len(nb.cells))
+    page.locator(".jp-Notebook .jp-Cell").nth(BCE).locator(".jp-InputPrompt").click()
     menu(page, "Run", "Run All Above Selected Cell")
     wait_until_run(page)
+    return nb
 
 
 def test_a_right_answer_typed_in_the_cell_passes_its_public_tests(lab, page):
-    root, port, _ = lab
-    path, nb = _learner_copy(root, "typed_right")
-    open_notebook(page, port, path, len(nb.cells))
-    run_set_up(page, BCE)
+    nb = open_at_exercise(lab, page, "typed_right")
     type_answer(page, BCE, ANSWER)
     page.shot("typed")
     run_cells(page, 1 + len(TESTS))
@@ -160,10 +163,7 @@ def test_a_right_answer_typed_in_the_cell_passes_its_public_tests(lab, page):
 
 
 def test_a_wrong_answer_typed_in_the_cell_shows_what_is_wrong(lab, page):
-    root, port, _ = lab
-    path, nb = _learner_copy(root, "typed_wrong")
-    open_notebook(page, port, path, len(nb.cells))
-    run_set_up(page, BCE)
+    open_at_exercise(lab, page, "typed_wrong")
     type_answer(page, BCE, NOTES_ANSWER)
     run_cells(page, 2)
     page.locator(".jp-Notebook .jp-Cell").nth(TESTS[0]).scroll_into_view_if_needed()
@@ -176,12 +176,7 @@ def test_a_wrong_answer_typed_in_the_cell_shows_what_is_wrong(lab, page):
 
 
 def test_a_filled_lesson_passes_every_public_test_and_validates(lab, page):
-    root, port, _ = lab
-    path = f"ada/{LESSON}/{LESSON}.ipynb"
-    nb = notebook(root, path)
-    open_notebook(page, port, path, len(nb.cells))
-    run_all(page)
-    shown = cells(page)
+    nb, shown = open_and_run_all(lab, page, f"ada/{LESSON}/{LESSON}.ipynb")
     assert {i: red(cell) for i, cell in enumerate(shown) if red(cell)} == {}
     for i, cell in enumerate(nb.cells):
         if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
