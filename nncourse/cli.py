@@ -7,6 +7,7 @@
                    [--db-url URL] [--timeout S] [--notebook-timeout S] [--memory-mb MB]
                    [--regrade] [--reset-manual]
     nncourse lab [FOLDER] [--ip 127.0.0.1] [--port 8888] [--no-browser]
+    nncourse check NOTEBOOK ... [--jobs N]
     nncourse formgrader OUT [--ip 127.0.0.1] [--port 8888] [--no-browser]
     nncourse audit [--lesson L ...] [--jobs N] [--out build/audit] [--verify K]
                    [--source solutions] [--fixtures tests/fixtures]
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from nncourse.course import RELEASE, lessons
 from nncourse.grading.limits import DEFAULT, Limits
+from nncourse.selfcheck import add_check
 
 
 def add_parity(subparsers):
@@ -292,8 +294,8 @@ def run_audit(args):
     return 1 if survivors or disagreements else 0
 
 
-COMMANDS = [add_train_seed, add_parity, add_release, add_lab, add_grade, add_formgrader,
-            add_audit]
+COMMANDS = [add_train_seed, add_parity, add_release, add_lab, add_check, add_grade,
+            add_formgrader, add_audit]
 
 
 def build_parser():
