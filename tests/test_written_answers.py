@@ -12,8 +12,9 @@ import csv
 import json
 import shutil
 
+import jupyter_servers
 import pytest
-from test_formgrader import _get, formgrader
+from jupyter_servers import api as _get
 
 from nncourse.course import SOLUTIONS, notebook_path, points
 from nncourse.grading import grade_class
@@ -169,7 +170,7 @@ def test_the_grader_gets_the_rubric_and_the_learner_never_does(written):
                                   ).read_text()
 
 
-def test_points_given_in_formgrader_count_and_survive_grading_again(written):
+def test_points_given_in_formgrader_count_and_survive_grading_again(written, tmp_path):
     """A grader reads the rubric in formgrader and gives 7 of the 10 points through its page's
     API; the next `nncourse grade` (nothing changed) and a --regrade keep them: they count in
     the scores, the table and grades.csv, and nothing awaits manual grading any more."""
@@ -180,7 +181,7 @@ def test_points_given_in_formgrader_count_and_survive_grading_again(written):
         return grade_class(written["submissions"], out, lessons=[LESSON], jobs=2,
                            progress=quiet, lessons_from=written["lessons_from"], **options)
 
-    with formgrader(out) as (port, _):
+    with jupyter_servers.formgrader(out, tmp_path) as (port, _):
         notebook = {n["student"]: n for n in
                     _get(port, f"/formgrader/api/submitted_notebooks/{LESSON}/{LESSON}")}
         wrote = notebook["wrote"]["id"]

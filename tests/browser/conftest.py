@@ -3,7 +3,7 @@
 Playwright's own browser download is neither needed nor used: Playwright starts the Chromium
 that the system's package manager installed (`make test` installs it as root on Debian and
 Ubuntu). Where there is none, or no Playwright, every browser test is skipped and the reason is
-printed at the top of the run and in the summary, never silently.
+printed in the run's summary (and at its top when tests/browser is run alone), never silently.
 
 Each test leaves screenshots of its steps in build/browser/ for a person to look at.
 """
