@@ -6,6 +6,7 @@
     nncourse grade SUBMISSIONS [--lesson L ...] [--roster FILE] [--jobs N] [--out DIR]
                    [--db-url URL] [--timeout S] [--notebook-timeout S] [--memory-mb MB]
                    [--regrade] [--reset-manual]
+    nncourse instructor [--lesson L ...] [--out build/instructor]
     nncourse lab [FOLDER] [--ip 127.0.0.1] [--port 8888] [--no-browser]
     nncourse check NOTEBOOK ... [--jobs N]
     nncourse formgrader OUT [--ip 127.0.0.1] [--port 8888] [--no-browser]
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from nncourse.course import RELEASE, lessons
 from nncourse.grading.limits import DEFAULT, Limits
+from nncourse.instructor import add_instructor
 from nncourse.selfcheck import add_check
 
 
@@ -294,8 +296,8 @@ def run_audit(args):
     return 1 if survivors or disagreements else 0
 
 
-COMMANDS = [add_train_seed, add_parity, add_release, add_lab, add_check, add_grade,
-            add_formgrader, add_audit]
+COMMANDS = [add_train_seed, add_parity, add_release, add_instructor, add_lab, add_check,
+            add_grade, add_formgrader, add_audit]
 
 
 def build_parser():
