@@ -28,7 +28,11 @@ import sys
 import warnings
 from pathlib import Path
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import (
+    ClearMetadataPreprocessor,
+    CSSHTMLHeaderPreprocessor,
+    Preprocessor,
+)
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
@@ -45,6 +49,7 @@ from nbgrader.preprocessors import (
 )
 from nbgrader.utils import capture_log, is_grade, is_locked, is_solution
 from sqlalchemy.exc import SAWarning
+from traitlets import Bool
 from traitlets.config import Config
 
 from nncourse.grading.limits import CELL_TIMEOUT, MAX_OUTPUT_LINES, OUTPUT_TRUNCATED
@@ -155,6 +160,19 @@ class HideHiddenTests(ClearHiddenTests):
         return cell, resources
 
 
+class DropSpeakerNotes(Preprocessor):
+    """Removes the lecturer's speaker notes (markdown cells whose slideshow.slide_type is
+    "notes", nncourse.slides) from a released notebook: learners never get them, neither in
+    lessons/ nor in the notebook that grading rebuilds from the release for their feedback."""
+
+    enabled = Bool(True)  # nbconvert's preprocessors are off unless told otherwise
+
+    def preprocess(self, nb, resources):
+        nb.cells = [c for c in nb.cells
+                    if c.get("metadata", {}).get("slideshow", {}).get("slide_type") != "notes"]
+        return nb, resources
+
+
 # nbgrader's autograde steps, with Execute and LimitOutput replaced by the ones above.
 SANDBOXED_AUTOGRADE = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
                        MarkedLimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
@@ -199,9 +217,13 @@ def _run(converter, settings, **ids):
 
 def generate(course, lessons, db_url):
     """`nbgrader generate_assignment` of each lesson: course/release/<lesson>/ from
-    course/source/<lesson>/, recorded in the gradebook. Raises RuntimeError if it fails."""
+    course/source/<lesson>/, recorded in the gradebook, without the speaker notes
+    (DropSpeakerNotes). Raises RuntimeError if it fails."""
+    settings = config(course, db_url)
+    settings.GenerateAssignment.preprocessors = [
+        DropSpeakerNotes, *GenerateAssignment.class_traits()["preprocessors"].default()]
     for lesson in lessons:
-        failure = _run(GenerateAssignment, config(course, db_url), assignment_id=lesson)
+        failure = _run(GenerateAssignment, settings, assignment_id=lesson)
         if failure:
             raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n"
                                f"{failure[-4000:]}")
