@@ -55,9 +55,14 @@ def points(notebook):
 
 
 def leaks(notebook):
-    """The solution or hidden-test markers left in a notebook (empty if none)."""
-    return sorted({marker for cell in notebook.cells for marker in LEAKS
-                   if marker in cell.source})
+    """What a learner must not get, left in a notebook: the solution and hidden-test markers
+    found, and "speaker notes" if a lecturer's notes cell (slideshow.slide_type "notes") is
+    there. Empty if none."""
+    found = {marker for cell in notebook.cells for marker in LEAKS if marker in cell.source}
+    if any(cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
+           for cell in notebook.cells):
+        found.add("speaker notes")
+    return sorted(found)
 
 
 def copy_sources(course, names):
@@ -70,8 +75,9 @@ def release(selected=None, out=RELEASE):
     """Generate out/<lesson>/ from solutions/<lesson>/ for the selected lessons (default: all)
     with nbgrader; return the released notebooks.
 
-    nbgrader runs in a temporary course folder (no gradebook is left behind). Each lesson is
-    checked for leaks before anything in `out` is replaced.
+    nbgrader runs in a temporary course folder (no gradebook is left behind); it drops the
+    lecturer's speaker notes (nbgrader.generate). Each lesson is checked for leaks (solution
+    code, hidden tests, speaker notes) before anything in `out` is replaced.
     """
     import nbformat
 
