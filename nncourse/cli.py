@@ -7,6 +7,7 @@
                    [--db-url URL] [--timeout S] [--notebook-timeout S] [--memory-mb MB]
                    [--regrade] [--reset-manual]
     nncourse instructor [--lesson L ...] [--out build/instructor]
+    nncourse slides [--lesson L ...] [--out build/slides]
     nncourse lab [FOLDER] [--ip 127.0.0.1] [--port 8888] [--no-browser]
     nncourse check NOTEBOOK ... [--jobs N]
     nncourse formgrader OUT [--ip 127.0.0.1] [--port 8888] [--no-browser]
@@ -28,6 +29,7 @@ from nncourse.course import RELEASE, lessons
 from nncourse.grading.limits import DEFAULT, Limits
 from nncourse.instructor import add_instructor
 from nncourse.selfcheck import add_check
+from nncourse.slides import add_slides
 
 
 def add_parity(subparsers):
@@ -296,8 +298,8 @@ def run_audit(args):
     return 1 if survivors or disagreements else 0
 
 
-COMMANDS = [add_train_seed, add_parity, add_release, add_instructor, add_lab, add_check,
-            add_grade, add_formgrader, add_audit]
+COMMANDS = [add_train_seed, add_parity, add_release, add_instructor, add_slides, add_lab,
+            add_check, add_grade, add_formgrader, add_audit]
 
 
 def build_parser():
