@@ -7,7 +7,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 
-.PHONY: demo test bench clean .sandbox .browser
+.PHONY: demo test bench clean slides-assets .sandbox .browser .npm
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,11 +28,26 @@ BROWSER := $(shell test -x /usr/bin/chromium && echo /usr/bin/chromium || echo .
 .browser:
 	-$(call apt_install,chromium)
 
-demo: $(BIN)/.installed $(SANDBOX)
+# reveal.js and MathJax, which the slides (`nncourse slides`) load from files beside each deck,
+# never from a CDN: installed from the committed lock file. npm itself is installed as root on
+# Debian/Ubuntu when missing; elsewhere this stops with what to install.
+WEB := nncourse/web
+SLIDE_ASSETS := $(WEB)/node_modules/.installed
+NPM := $(shell command -v npm || echo .npm)
+.npm:
+	-$(call apt_install,npm)
+$(SLIDE_ASSETS): $(WEB)/package.json $(WEB)/package-lock.json | $(NPM)
+	@command -v npm >/dev/null || { echo "npm is missing: the slides need reveal.js and" \
+	  "MathJax from npm (Debian/Ubuntu: apt-get install npm)" >&2; exit 1; }
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	touch $@
+slides-assets: $(SLIDE_ASSETS)
+
+demo: $(BIN)/.installed $(SANDBOX) $(SLIDE_ASSETS)
 	$(BIN)/nncourse release
 	$(BIN)/nncourse grade examples/class --out build/grading
 
-test: $(BIN)/.installed $(SANDBOX) $(BROWSER)
+test: $(BIN)/.installed $(SANDBOX) $(BROWSER) $(SLIDE_ASSETS)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
