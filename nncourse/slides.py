@@ -99,8 +99,8 @@ def slide_problems(nb):
     - the title (`# `) and every section (`## `) start a slide, and a slide starts only there;
     - no test cell (a graded cell that is not a solution) is shown: they are all "skip";
     - each exercise is a "your turn" slide before its solution: the solution cell starts a
-      subslide or a fragment, below the exercise's statement (the markdown cell shown just
-      before it);
+      subslide or a fragment, after the exercise's statement (the markdown cell just above
+      it, notes aside), which is shown;
     - each slide has one notes cell, on its first subslide, for the lecturer.
     """
     from nncourse.grading.nbgrader import grade_id, is_grade, is_solution
@@ -120,13 +120,13 @@ def slide_problems(nb):
         if kind == NOTES and (cell.cell_type != "markdown" or not cell.source.strip()):
             problems.append(f"{name}: a notes cell is a markdown cell with the notes")
         if is_solution(cell):
-            shown = [c for c in nb.cells[:index] if slide_type(c) not in (SKIP, NOTES)]
+            above = [c for c in nb.cells[:index] if slide_type(c) != NOTES]
             if kind not in (SUBSLIDE, FRAGMENT):
                 problems.append(f"{grade_id(cell)}: a solution starts a subslide or a fragment "
                                 f"after its exercise's statement, not {kind!r}")
-            if not shown or shown[-1].cell_type != "markdown":
-                problems.append(f"{grade_id(cell)}: the exercise's statement (a markdown cell) "
-                                "is shown just before its solution")
+            if not above or above[-1].cell_type != "markdown" or slide_type(above[-1]) == SKIP:
+                problems.append(f"{grade_id(cell)}: the exercise's statement (the markdown cell "
+                                "just above the solution) is shown before it")
     slides = layout(nb)
     for h in sorted({h for h, _, _ in slides}):
         subslides = [cells for i, _, cells in slides if i == h]
