@@ -46,6 +46,10 @@ ASSETS = {
 }
 OUT = Path("build/slides")
 
+# RISE's settings in each lesson's metadata: "white" is a reveal.js theme whose fonts come
+# with RISE (its default, "simple", loads Google's); a slide taller than the screen scrolls.
+RISE = {"theme": "white", "scroll": True}
+
 SLIDE, SUBSLIDE, FRAGMENT, CONTINUE, SKIP, NOTES = (
     "slide", "subslide", "fragment", "-", "skip", "notes")
 SLIDE_TYPES = (SLIDE, SUBSLIDE, FRAGMENT, CONTINUE, SKIP, NOTES)
@@ -101,11 +105,15 @@ def slide_problems(nb):
     - each exercise is a "your turn" slide before its solution: the solution cell starts a
       subslide or a fragment, after the exercise's statement (the markdown cell just above
       it, notes aside), which is shown;
-    - each slide has one notes cell, on its first subslide, for the lecturer.
+    - each slide has one notes cell, on its first subslide, for the lecturer;
+    - the notebook's metadata gives RISE the settings RISE (above) for live slides.
     """
     from nncourse.grading.nbgrader import grade_id, is_grade, is_solution
 
     problems = []
+    if nb.metadata.get("rise") != RISE:
+        problems.append(f"the notebook's metadata sets RISE's theme and scrolling: rise = {RISE}, "
+                        f"not {nb.metadata.get('rise')}")
     for index, cell in enumerate(nb.cells):
         kind, name = slide_type(cell), _name(cell, index)
         heading = cell.cell_type == "markdown" and re.match(r"#{1,2} ", cell.source)

@@ -58,7 +58,7 @@ def tiny_lesson():
         shown(new_markdown_cell("The line is twice as steep."), slides.FRAGMENT),
         shown(new_markdown_cell("## Summary\n\nDoubling is linear."), slides.SLIDE),
         shown(new_markdown_cell("Ask for another linear map."), slides.NOTES),
-    ])
+    ], metadata={"rise": {"theme": "white", "scroll": True}})
     return nbformat.from_dict(nb)
 
 
@@ -110,6 +110,12 @@ def test_each_break_of_a_convention_is_found(kind):
         cell.metadata.slideshow.slide_type = slide_type
     problems = slides.slide_problems(nb)
     assert any(message in p for p in problems), problems
+
+
+def test_a_lesson_without_rise_settings_is_found():
+    nb = tiny_lesson()
+    del nb.metadata["rise"]
+    assert [p for p in slides.slide_problems(nb) if "sets RISE's theme" in p]
 
 
 def test_notes_below_the_first_subslide_of_their_slide_are_found():
