@@ -67,7 +67,9 @@ class LiveFigure:
     def png(self):
         """The figure as PNG bytes, as the notebook shows it."""
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", bbox_inches="tight")
+        # constrained layout already fits everything in: no "tight" bounding box, which would
+        # draw the figure a second time
+        self.figure.savefig(buffer, format="png")
         return buffer.getvalue()
 
     def _image(self):
