@@ -98,3 +98,20 @@ def save(page, file):
         time.sleep(0.2)
     time.sleep(0.5)  # written whole
     return nbformat.read(file, as_version=4)
+
+
+def move_control(page, cell, control):
+    """Move one ipywidgets control in `cell` as a person does: ("slider", its description,
+    key, the readout expected after) is clicked on its handle and sent the key; ("button",
+    label) is clicked."""
+    if control[0] == "slider":
+        _, description, key, expected = control
+        slider = cell.locator(".widget-slider", has_text=description)
+        before = slider.locator(".widget-readout").text_content()
+        slider.locator(".noUi-handle").click()
+        page.keyboard.press(key)
+        assert slider.locator(".widget-readout").text_content() == expected, before
+    else:
+        button = cell.get_by_role("button", name=control[1], exact=True)
+        button.click()
+        assert "mod-active" in button.get_attribute("class")

@@ -1,7 +1,9 @@
 """A learner's JupyterLab, in a real browser: `nncourse lab`, as the README starts it.
 
 The lessons run as a learner runs them (Run All, Shift+Enter, typing into a cell), on the
-server's real kernels; what is checked is what the page shows.
+server's real kernels; what is checked is what the page shows. The solutions' live figures
+are moved as a lecturer moves them in class: a slider by a click on its handle and an arrow
+key, a button by a click; each move must replace the figure, in place.
 """
 
 import re
@@ -13,6 +15,7 @@ import pytest
 from lab_page import (
     cells,
     menu,
+    move_control,
     open_notebook,
     red,
     run_all,
@@ -93,10 +96,19 @@ def test_a_released_lesson_runs_until_its_first_exercise(lab, page, lesson):
 
 
 DRAWS = re.compile(r"plt\.show\(\)|plotting\.plot_\w+\(")  # a cell that draws a figure
+# The moves of each lesson's live figure, in order: ("slider", its description, the key pressed
+# on its handle, the readout expected after) or ("button", its label).
+LIVE_MOVES = {
+    "02_training_a_network": [("slider", "learning rate", "ArrowRight", "3")],
+    "03_activation_functions": [("button", "relu"), ("button", "sigmoid")],
+    "04_why_nonlinearity": [("slider", "hidden units", "ArrowRight", "3"), ("button", "linear")],
+}
 
 
 @pytest.mark.parametrize("lesson", lessons())
-def test_a_solution_runs_every_cell_and_shows_its_figures(lab, page, lesson):
+def test_a_solution_runs_every_cell_shows_its_figures_and_moves_live(lab, page, lesson):
+    from playwright.sync_api import expect
+
     root, _, _ = lab
     path = f"solutions/{lesson}/{lesson}.ipynb"
     nb, shown = open_and_run_all(lab, page, path)
@@ -114,6 +126,27 @@ def test_a_solution_runs_every_cell_and_shows_its_figures(lab, page, lesson):
             assert figures >= bool(DRAWS.search(cell.source)), (i, cell.source)
         elif "$" in cell.source:
             assert shown[i]["formulas"] > 0, (i, cell.source)  # typeset by MathJax
+
+    # the live figure, moved as a lecturer moves its controls in class (nncourse.live)
+    live = [i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and "from nncourse import live" in c.source]
+    assert len(live) == (lesson in LIVE_MOVES), live
+    if live:
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(live[0])
+        cell.scroll_into_view_if_needed()
+        figure = cell.locator(".jp-OutputArea-output img")
+        expect(cell.locator(".widget-hbox")).to_be_visible()  # the controls, rendered
+        assert "Loading widget" not in cell.text_content()
+        assert "Live controls:" not in cell.text_content()  # not the stand-in for no front end
+        assert figure.count() == 1
+        page.shot("live-before")
+        for number, control in enumerate(LIVE_MOVES[lesson], start=1):
+            src = figure.get_attribute("src")
+            move_control(page, cell, control)
+            expect(figure).not_to_have_attribute("src", src, timeout=30_000)  # the new figure
+            assert figure.count() == 1  # replaced in place, not added
+            page.shot(f"live-after-{number}-{control[1].replace(' ', '-')}")
+        assert {i: red(c) for i, c in enumerate(cells(page)) if red(c)} == {}
 
 
 # Exercise 1 of lesson 1 in the released notebook: its cell, and its test cells after it
