@@ -7,6 +7,7 @@ a learner. The decks in a real browser, offline: tests/browser/test_slides.py.
 
 import copy
 import re
+import shutil
 from html.parser import HTMLParser
 
 import nbformat
@@ -286,6 +287,26 @@ def test_release_drops_the_speaker_notes_and_keeps_every_other_cell(tmp_path, ca
     released = nbformat.read(notebook_path(tmp_path, lesson), as_version=4)
     assert [c.id for c in released.cells] == [c.id for c in source.cells if c.id not in notes]
     assert leaks(released) == []
+
+
+@pytest.mark.grading
+def test_a_graded_learner_gets_no_speaker_notes_in_the_feedback(tmp_path):
+    """Grading rebuilds each submission from the release it makes of solutions/ (the notes
+    are there): the autograded notebook and its feedback report hold none of them."""
+    lesson = "01_loss_and_cost"
+    submitted = notebook_path(tmp_path / "class" / "ada", lesson)
+    submitted.parent.mkdir(parents=True)
+    shutil.copy(notebook_path(RELEASE, lesson), submitted)  # handed in untouched
+    assert cli.main(["grade", str(tmp_path / "class"), "--lesson", lesson,
+                     "--out", str(tmp_path / "out"), "--jobs", "1"]) == 0
+
+    notes = [" ".join(c.source.split()[:8]) for c in solution(lesson).cells
+             if slides.slide_type(c) == slides.NOTES]
+    graded = notebook_path(tmp_path / "out" / "course" / "autograded" / "ada", lesson)
+    report = notebook_path(tmp_path / "out" / "course" / "feedback" / "ada", lesson)
+    for path in (graded, report.with_suffix(".html")):
+        text = " ".join(path.read_text().replace("`", "").split())
+        assert notes and not [n for n in notes if n.replace("`", "") in text], path
 
 
 def test_a_notes_cell_left_in_a_notebook_is_a_leak():
