@@ -43,7 +43,7 @@ $(SLIDE_ASSETS): $(WEB)/package.json $(WEB)/package-lock.json | $(NPM)
 	touch $@
 slides-assets: $(SLIDE_ASSETS)
 
-demo: $(BIN)/.installed $(SANDBOX) $(SLIDE_ASSETS)
+demo: $(BIN)/.installed $(SANDBOX)
 	$(BIN)/nncourse release
 	$(BIN)/nncourse grade examples/class --out build/grading
 

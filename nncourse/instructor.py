@@ -33,7 +33,7 @@ def write(names, out=OUT):
     import nbformat
     from nbconvert import HTMLExporter
 
-    from nncourse.executed import execute
+    from nncourse.executed import execute, without_widgets
 
     written = []
     for lesson in names:
@@ -41,7 +41,7 @@ def write(names, out=OUT):
         target = notebook_path(out, lesson)
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
-        html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+        html, _ = HTMLExporter(template_name="lab").from_notebook_node(without_widgets(nb))
         target.with_suffix(".html").write_text(html, encoding="utf-8")
         written += [target, target.with_suffix(".html")]
     return written

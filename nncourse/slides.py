@@ -21,7 +21,6 @@ by relative URLs, taken from nncourse/web/node_modules (`npm ci` there, from the
 lock file, installs them: `make slides-assets`), so it opens from file:// with no network.
 """
 
-import copy
 import re
 import shutil
 import sys
@@ -53,7 +52,6 @@ RISE = {"theme": "white", "scroll": True}
 SLIDE, SUBSLIDE, FRAGMENT, CONTINUE, SKIP, NOTES = (
     "slide", "subslide", "fragment", "-", "skip", "notes")
 SLIDE_TYPES = (SLIDE, SUBSLIDE, FRAGMENT, CONTINUE, SKIP, NOTES)
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # a live control: needs a kernel
 
 
 class MissingAssets(Exception):
@@ -153,16 +151,10 @@ def deck_notebook(nb):
     """A copy of the executed notebook nb as a deck shows it: without its skipped cells (the
     hidden tests never reach the HTML), and without live controls' widget views (they need a
     kernel; the figure or text they drew stays)."""
-    nb = copy.deepcopy(nb)
+    from nncourse.executed import without_widgets
+
+    nb = without_widgets(nb)
     nb.cells = [c for c in nb.cells if slide_type(c) != SKIP]
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            data.pop(WIDGET_VIEW, None)
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if o.get("output_type") not in
-                            ("display_data", "execute_result") or o.get("data")]
     return nb
 
 

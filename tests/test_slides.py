@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from nncourse import cli, slides
+from nncourse import cli, executed, slides
 from nncourse.course import RELEASE, SOLUTIONS, leaks, lessons, notebook_path
 from nncourse.grading.nbgrader import is_grade, is_solution
 
@@ -200,7 +200,7 @@ def test_a_deck_leaves_out_live_controls_and_keeps_what_they_drew(tmp_path):
     nb = tiny_lesson()
     code = cell_of(nb, "print(double")
     code.outputs = [new_output("display_data", data={
-        slides.WIDGET_VIEW: {"model_id": "0123", "version_major": 2, "version_minor": 0},
+        executed.WIDGET_VIEW: {"model_id": "0123", "version_major": 2, "version_minor": 0},
         "text/plain": "interactive(children=(FloatSlider(value=0.1),))"}),
         new_output("display_data", data={"image/png": "iVBORw0KGgo="})]
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
