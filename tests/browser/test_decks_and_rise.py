@@ -180,9 +180,16 @@ def test_rise_shows_the_same_slides_and_runs_a_cell_on_its_slide(lab, page):
     h, v, cells = next((h, v, cells) for h, v, cells in layout
                        if any(c.cell_type == "code" for c in cells))
     code = next(c for c in cells if c.cell_type == "code")
-    rise.evaluate(f"() => {{ location.hash = '#/slide-{h}-{v}'; }}")
     slide = rise.locator(f"section#slide-{h}-{v}.present")
-    slide.wait_for()
+    deadline = time.monotonic() + 60
+    while not slide.is_visible():  # go to it by its address, as a bookmark does
+        assert time.monotonic() < deadline, f"RISE did not show slide {h}-{v}"
+        # RISE may not listen to the address yet (it was seen to ignore a first change):
+        # through the first slide again, so that each try is a change
+        rise.evaluate(f"""() => {{ location.hash = '#/slide-0-0';
+                                   setTimeout(() => {{ location.hash = '#/slide-{h}-{v}'; }},
+                                              200); }}""")
+        rise.wait_for_timeout(2000)
     cell = slide.locator(".jp-CodeCell").first
     assert cell.locator(".jp-InputArea-editor").inner_text().strip().startswith(
         code.source.splitlines()[0])
