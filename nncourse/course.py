@@ -58,9 +58,10 @@ def leaks(notebook):
     """What a learner must not get, left in a notebook: the solution and hidden-test markers
     found, and "speaker notes" if a lecturer's notes cell (slideshow.slide_type "notes") is
     there. Empty if none."""
+    from nncourse.slides import is_speaker_notes
+
     found = {marker for cell in notebook.cells for marker in LEAKS if marker in cell.source}
-    if any(cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
-           for cell in notebook.cells):
+    if any(is_speaker_notes(cell) for cell in notebook.cells):
         found.add("speaker notes")
     return sorted(found)
 

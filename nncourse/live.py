@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 import nnlib
-from nncourse.notes import seed_network
+from nncourse.notes import accuracy, seed_network
 
 __all__ = ["LiveFigure", "learning_rate", "hidden_activation", "xor_width"]
 
@@ -198,7 +198,7 @@ def hidden_activation(X, Y, activation="sigmoid", activations=ACTIVATIONS, epoch
         model = seed_network(activation, seed=seed)
         model.compile(loss=nnlib.BinaryCrossentropy())  # the notes' compile: RMSprop(0.001)
         costs, stopped = _fit(model, X, Y, epochs=epochs, verbose=0)
-        accuracy = float(np.mean((model.predict(X, verbose=0) > 0.5) == (Y == 1)))
+        right = accuracy(model, X, Y)
         ax_cost, ax_map = figure.subplots(1, 2)
         plot_loss_curves(costs, labels=f"hidden layers: {activation}", ax=ax_cost)
         ax_cost.set(ylim=(0, max([0.8] + [1.05 * c for c in costs if np.isfinite(c)])),
@@ -206,9 +206,9 @@ def hidden_activation(X, Y, activation="sigmoid", activations=ACTIVATIONS, epoch
                           + ("" if stopped is None else " (stopped: NaN)"))
         ax_cost.grid(True, alpha=0.3)
         plot_decision_boundary(model, X, Y, ax=ax_map, resolution=100)
-        ax_map.set(title=f"{activation} hidden layers: accuracy {accuracy:.1%}",
+        ax_map.set(title=f"{activation} hidden layers: accuracy {right:.1%}",
                    xlabel="temperature (standardised)", ylabel="duration (standardised)")
-        return {"costs": costs, "model": model, "accuracy": accuracy}
+        return {"costs": costs, "model": model, "accuracy": right}
 
     buttons = ToggleButtons(options=list(activations), value=activation,
                             description="hidden layers", style={"description_width": "initial"})
@@ -260,13 +260,13 @@ def xor_width(X, Y, units=2, activation="relu", max_units=8, activations=ACTIVAT
             model.compile(optimizer=nnlib.Adam(learning_rate=learning_rate),
                           loss=nnlib.BinaryCrossentropy())
             _fit(model, X, Y, batch_size=len(X), epochs=epochs, shuffle=False, verbose=0)
-            accuracy = float(np.mean((model.predict(X, verbose=0) > 0.5) == (Y == 1)))
+            right = accuracy(model, X, Y)
             plot_decision_boundary(model, X, Y, ax=ax, resolution=60)
             ax.get_legend().remove()
-            ax.set(title=f"seed {seed}: {accuracy:.0%} right", xlabel="", ylabel="",
+            ax.set(title=f"seed {seed}: {right:.0%} right", xlabel="", ylabel="",
                    xticks=[], yticks=[])
             models.append(model)
-            accuracies.append(accuracy)
+            accuracies.append(right)
         for ax in axes[len(seeds):]:
             ax.set_visible(False)
         solved = sum(a == 1.0 for a in accuracies)

@@ -31,6 +31,12 @@ def seed_network(hidden_activation, seed=0, dtype="float64"):
                        Dense(units=1, activation="sigmoid")], seed=seed, dtype=dtype)
 
 
+def accuracy(model, X, Y):
+    """The fraction of examples a sigmoid-output model classifies right: y_hat > 0.5 against
+    the labels Y in {0, 1}, (m, 1)."""
+    return float(np.mean((model.predict(X, verbose=0) > 0.5) == (Y == 1)))
+
+
 def train_seed_networks(epochs=100, m=200, seed=0):
     """Train both seed networks as the notes do; return {name: (model, history)}."""
     X, Y = datasets.coffee_roasting(m=m, seed=seed)
@@ -59,8 +65,7 @@ def main(epochs=100, out=Path("build/seed")):
         print(f"{epoch:>5}  " + "  ".join(f"{c:>20.4f}" for c in costs))
     print()
     for name, (model, _) in results.items():
-        accuracy = np.mean((model.predict(X) > 0.5) == Y)
-        print(f"final accuracy, {name:<20} {accuracy:.1%}")
+        print(f"final accuracy, {name:<20} {accuracy(model, X, Y):.1%}")
 
     from nnlib.plotting import plot_loss_curves
 

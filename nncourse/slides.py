@@ -63,6 +63,11 @@ def slide_type(cell):
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
 
 
+def is_speaker_notes(cell):
+    """Whether the cell holds the lecturer's notes, which learners never get."""
+    return slide_type(cell) == NOTES
+
+
 def layout(nb):
     """The deck's slides as reveal.js numbers them: [(h, v, [cells])] in order, where h counts
     slides (left to right) and v the subslides below slide h (from 0).

@@ -54,6 +54,7 @@ from traitlets.config import Config
 
 from nncourse.grading.limits import CELL_TIMEOUT, MAX_OUTPUT_LINES, OUTPUT_TRUNCATED
 from nncourse.grading.sandbox import Resilient
+from nncourse.slides import is_speaker_notes
 
 __all__ = ["COURSE_ID", "RUBRIC", "auto_comments", "autograde", "awaiting", "check_database",
            "class_scores", "export", "feedback", "generate", "grade_id", "is_grade", "is_locked",
@@ -168,8 +169,7 @@ class DropSpeakerNotes(Preprocessor):
     enabled = Bool(True)  # nbconvert's preprocessors are off unless told otherwise
 
     def preprocess(self, nb, resources):
-        nb.cells = [c for c in nb.cells
-                    if c.get("metadata", {}).get("slideshow", {}).get("slide_type") != "notes"]
+        nb.cells = [c for c in nb.cells if not is_speaker_notes(c)]
         return nb, resources
 
 
