@@ -7,6 +7,7 @@ score of each exercise, each failed test's message (for a hidden test, its error
 a traceback would quote the test's code) and the flags. Written answers await a person.
 """
 
+import functools
 import tempfile
 from pathlib import Path
 from typing import NamedTuple
@@ -53,6 +54,7 @@ class _Release(NamedTuple):
     graded: dict  # grade_id -> the released cell (hidden tests: their cell's comment only)
 
 
+@functools.lru_cache  # read once per lesson: every notebook checked may consult every lesson
 def _released(lesson):
     import nbformat
 
