@@ -127,6 +127,9 @@ def report(checked):
             lines.append(f"  {exercise:<28} awaits a person ({worth:g} points)")
             continue
         got = sum(scores[cell][0] for cell in cells)
+        if not tests and got == 0:  # nbgrader gives an answer left as released 0 at once
+            lines.append(f"  {exercise:<28} {got:g}/{worth:g}  not answered yet")
+            continue
         messages = {}  # message -> the tests that failed with it
         for cell in cells:
             if cell in failed:
