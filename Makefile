@@ -7,7 +7,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 
-.PHONY: demo test bench clean slides-assets .sandbox .browser .npm
+.PHONY: demo test bench clean slides-assets .sandbox .browser .npm .postgres
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,9 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 
 # System packages, installed as root on Debian/Ubuntu when missing: bubblewrap sandboxes the
 # kernels that run student code (without it grading still works, unsandboxed); chromium is the
-# browser the browser tests drive (without it they are skipped, with the reason printed).
+# browser the browser tests drive (without it they are skipped, with the reason printed);
+# postgresql gives the initdb and pg_ctl with which the tests start a PostgreSQL server of
+# their own (none is started here; without them the PostgreSQL tests are skipped, with why).
 apt_install = command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	  export DEBIAN_FRONTEND=noninteractive && \
 	  (apt-get install -y -qq $(1) || (apt-get update -qq && apt-get install -y -qq $(1)))
@@ -27,6 +29,10 @@ SANDBOX := $(shell command -v bwrap || echo .sandbox)
 BROWSER := $(shell test -x /usr/bin/chromium && echo /usr/bin/chromium || echo .browser)
 .browser:
 	-$(call apt_install,chromium)
+POSTGRES := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) $(shell command -v initdb) \
+	      .postgres)
+.postgres:
+	-$(call apt_install,postgresql)
 
 # reveal.js and MathJax, which the slides (`nncourse slides`) load from files beside each deck,
 # never from a CDN: installed from the committed lock file. npm itself is installed as root on
@@ -47,7 +53,7 @@ demo: $(BIN)/.installed $(SANDBOX)
 	$(BIN)/nncourse release
 	$(BIN)/nncourse grade examples/class --out build/grading
 
-test: $(BIN)/.installed $(SANDBOX) $(BROWSER) $(SLIDE_ASSETS)
+test: $(BIN)/.installed $(SANDBOX) $(BROWSER) $(POSTGRES) $(SLIDE_ASSETS)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
