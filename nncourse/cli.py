@@ -3,7 +3,8 @@
     nncourse train-seed [--epochs 100] [--out build/seed]
     nncourse parity [--epochs 100] [--out build/parity] [--dtype both] [--keras-input dataset]
     nncourse release [--lesson L ...] [--out lessons]
-    nncourse grade SUBMISSIONS [--lesson L ...] [--roster FILE] [--jobs N] [--out DIR]
+    nncourse grade SUBMISSIONS [--lesson L ...] [--roster FILE]
+                   [--jobs N | --cluster local:N | --scheduler ADDRESS] [--out DIR]
                    [--db-url URL] [--timeout S] [--notebook-timeout S] [--memory-mb MB]
                    [--regrade] [--reset-manual]
     nncourse instructor [--lesson L ...] [--out build/instructor]
@@ -121,11 +122,20 @@ def add_grade(subparsers):
                         help="CSV with a header row name,student_id: maps the names in Canvas, "
                              "Moodle or flat downloads to the gradebook's student ids; names "
                              "not in it are not graded (listed with the reason)")
-    parser.add_argument("--jobs", type=_positive_int, default=None,
-                        help="students graded at once (default: the number of cores)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive_int, default=None,
+                       help="students graded at once on this machine (default: the number of "
+                            "cores)")
+    where.add_argument("--cluster", metavar="local:N", default=None,
+                       help="grade on a Dask LocalCluster of N worker processes started for "
+                            "this grading (its dashboard shows the progress)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="grade on the Dask cluster whose scheduler is at ADDRESS (e.g. "
+                            "tcp://10.0.0.5:8786; see the README for starting one)")
     parser.add_argument("--out", type=Path, default=Path("build/grading"))
     parser.add_argument("--db-url", default=None,
-                        help="gradebook as an SQLAlchemy URL (default: OUT/gradebook.db)")
+                        help="gradebook as an SQLAlchemy URL, e.g. postgresql://HOST/DB "
+                             "(default: OUT/gradebook.db)")
     parser.add_argument("--timeout", type=_positive_int, default=DEFAULT.cell_s,
                         help=f"seconds a cell may run (default: {DEFAULT.cell_s})")
     parser.add_argument("--notebook-timeout", type=_positive_int, default=DEFAULT.notebook_s,
@@ -157,7 +167,8 @@ def run_grade(args):
         results, skipped, course, db_url = grade_class(
             args.submissions, args.out, lessons=args.lessons, jobs=args.jobs,
             db_url=args.db_url, limits=limits, regrade=args.regrade,
-            reset_manual=args.reset_manual, roster=args.roster)
+            reset_manual=args.reset_manual, roster=args.roster,
+            cluster=args.cluster or args.scheduler)
     except UsageError as error:  # nothing was written: say what to fix, no traceback
         print(f"nncourse grade: error: {error}", file=sys.stderr)
         return 2

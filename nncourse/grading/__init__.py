@@ -10,7 +10,8 @@ nbgrader has no parallel autograde, and SQLite does not take concurrent writers 
 3. Only submissions that are new or changed since they were graded (nncourse.grading.state)
    are graded, in a pool of worker processes (nncourse.grading.worker), each in a folder and a
    gradebook of its own under OUT/work (this run's scratch), on a sandboxed kernel
-   (nncourse.grading.sandbox) that sees only that folder.
+   (nncourse.grading.sandbox) that sees only that folder; or, the same way, as tasks on a Dask
+   cluster (nncourse.grading.cluster), whose outcomes are unpacked into OUT/work.
 4. The main process alone writes the class gradebook: it copies each worker's scores, comments
    and flags into it (keeping what graders gave by hand in formgrader), and the autograded
    notebooks into OUT/course/autograded; then exports the whole gradebook to OUT/grades.csv
@@ -61,12 +62,14 @@ class Grading(NamedTuple):
 
 def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAULT,
                 progress=print, regrade=False, reset_manual=False, roster=None,
-                lessons_from=SOLUTIONS):
+                lessons_from=SOLUTIONS, cluster=None):
     """Grade the new and changed submissions under `source` into the folder `out`; return a
     Grading of the whole class.
 
     lessons: the lessons to grade (default: all); jobs: worker processes (default: one per
-    core); limits: what each kernel may use (its hidden and readable folders are set here);
+    core); cluster: grade on Dask instead, "local:N" (a LocalCluster of N worker processes
+    started for this grading) or the address of a running Dask scheduler; limits: what each
+    kernel may use (its hidden and readable folders are set here);
     regrade: grade every submission again; reset_manual: also drop the scores and comments
     given by hand in formgrader (implies regrade); lessons_from: the folder of the lessons'
     source notebooks, <lesson>/<lesson>.ipynb (default: solutions/; a test grades a changed
@@ -78,7 +81,8 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAUL
     default_db = f"sqlite:///{out / 'gradebook.db'}"
     db_url = db_url or default_db
     lessons_from = Path(lessons_from).resolve()
-    _check(source, out, names, db_url if db_url != default_db else None, lessons_from)
+    _check(source, out, names, db_url if db_url != default_db else None, lessons_from, jobs,
+           cluster)
     with tempfile.TemporaryDirectory(prefix="nncourse-unpacked-") as unpacked:
         try:
             submissions, skipped = find_submissions(source, names, unpack_to=Path(unpacked),
@@ -92,18 +96,25 @@ def grade_class(source, out, lessons=None, jobs=None, db_url=None, limits=DEFAUL
             raise UsageError(f"nothing to grade in {source}: no notebook of a lesson among "
                              f"{sorted(names)} was found" + (f" ({reasons})" if reasons else ""))
         state.claim(out)
-        limits = dataclasses.replace(
-            limits, hidden=tuple(sorted({str(ROOT), str(out), unpacked,  # a zip: its folder
-                                         str(source if source.is_dir() else source.parent)})),
-            readable=(str(ROOT / "nnlib"), str(ROOT / "nncourse")))
+        limits = sealed(limits, out, unpacked,  # a zip: the folder it is unpacked in
+                        source if source.is_dir() else source.parent)
         return _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs,
-                      progress, regrade or reset_manual, reset_manual, lessons_from)
+                      cluster, progress, regrade or reset_manual, reset_manual, lessons_from)
 
 
-def _check(source, out, names, db_url, lessons_from):
+def sealed(limits, *folders):
+    """limits with the folders a kernel must not see: the course repository and `folders`
+    (the grading folder, the class's...); of the repository, nnlib and nncourse stay readable."""
+    return dataclasses.replace(
+        limits, hidden=tuple(sorted({str(ROOT), *map(str, folders)})),
+        readable=(str(ROOT / "nnlib"), str(ROOT / "nncourse")))
+
+
+def _check(source, out, names, db_url, lessons_from, jobs, cluster):
     """Raise UsageError for anything wrong in the request, before OUT is touched.
 
     db_url: the gradebook given by the instructor, or None for the default one in OUT."""
+    from nncourse.grading import cluster as dask_cluster
     from nncourse.grading import nbgrader
 
     unknown = sorted(set(names) - set(all_lessons()))
@@ -117,16 +128,21 @@ def _check(source, out, names, db_url, lessons_from):
         raise UsageError(f"no folder or .zip of submissions at {source}")
     if not (source.is_dir() or source.suffix == ".zip"):
         raise UsageError(f"{source} is neither a folder nor a .zip of submissions")
+    if cluster and jobs:
+        raise UsageError("--jobs is the number of processes on this machine: on a Dask cluster "
+                         "the workers grade (give one or the other)")
     try:
         state.check_out(out)
         if db_url:  # None: the default gradebook in OUT, made when OUT is
             nbgrader.check_database(db_url)
+        if cluster and dask_cluster.local_workers(cluster) is None:
+            dask_cluster.check_scheduler(cluster)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
 
-def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, progress,
-           regrade, reset_manual, lessons_from):
+def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, cluster,
+           progress, regrade, reset_manual, lessons_from):
     """Grade what changed into OUT and record it; return the Grading of the whole class."""
     from nncourse.grading import nbgrader, worker
     from nncourse.grading.report import write_flags_csv
@@ -142,9 +158,10 @@ def _grade(submissions, skipped, out, names, db_url, default_db, limits, jobs, p
     course = out / "course"
     graded = []
     if todo:  # else nothing to set up: a re-run of an unchanged class takes seconds
-        _start_workers(progress)
+        if not cluster:
+            _start_workers(progress)
         _set_up(course, out, names, db_url, default_db, lessons_from)
-        graded = _grade_in_workers(todo, out, limits, jobs, progress)
+        graded = _grade_todo(todo, out, limits, jobs, cluster, progress)
     # nbgrader could not grade a notebook? Its earlier grade and graded notebook are kept;
     # it is reported (flags, exit status) and tried again by the next run.
     recorded = [r for r in graded if not r.failure]
@@ -209,12 +226,35 @@ def _start_workers(progress):
     multiprocessing.forkserver.ensure_running()
 
 
-def _grade_in_workers(todo, out, limits, jobs, progress):
-    """Grade each (submission, fingerprint) in a worker process; return the Results."""
-    from nncourse.grading import worker
+def _grade_todo(todo, out, limits, jobs, cluster, progress):
+    """Grade each (submission, fingerprint) of todo in worker processes or on a Dask cluster,
+    saying [i/n] as each is done; return the Results."""
+    from nncourse.grading import cluster as dask_cluster
     from nncourse.grading.report import awaiting_text
 
     results, flagged = [], 0
+
+    def done(result):
+        nonlocal flagged
+        results.append(result)
+        flagged += bool(result.flags)
+        waiting = awaiting_text(result)
+        progress(f"[{len(results)}/{len(todo)}] {result.student} "
+                 f"{result.lesson}: {result.score:g}/{result.max_score:g}"
+                 f"{f', {waiting}' if waiting else ''}"
+                 f"{'  (flagged)' if result.flags else ''}   flagged so far: {flagged}")
+
+    if cluster:
+        dask_cluster.grade_on_cluster(todo, out, limits, cluster, progress, done)
+    else:
+        _grade_in_workers(todo, out, limits, jobs, done)
+    return sorted(results, key=lambda r: (r.student, r.lesson))
+
+
+def _grade_in_workers(todo, out, limits, jobs, done):
+    """Grade each (submission, fingerprint) in a local worker process: done(result) for each."""
+    from nncourse.grading import worker
+
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=worker.start,
@@ -224,11 +264,4 @@ def _grade_in_workers(todo, out, limits, jobs, progress):
         for future in as_completed(futures):
             result = future.result()
             result.fingerprint = futures[future]
-            results.append(result)
-            flagged += bool(result.flags)
-            waiting = awaiting_text(result)
-            progress(f"[{len(results)}/{len(todo)}] {result.student} "
-                     f"{result.lesson}: {result.score:g}/{result.max_score:g}"
-                     f"{f', {waiting}' if waiting else ''}"
-                     f"{'  (flagged)' if result.flags else ''}   flagged so far: {flagged}")
-    return sorted(results, key=lambda r: (r.student, r.lesson))
+            done(result)

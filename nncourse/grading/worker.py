@@ -73,6 +73,13 @@ def _rubrics(path):
             if nbgrader.is_written_answer(c)}
 
 
+def forget_lessons():
+    """Forget the lessons read so far (a Dask task reads its lesson from a temporary folder
+    whose path a later task may get again, with another lesson in it)."""
+    _released.cache_clear()
+    _rubrics.cache_clear()
+
+
 def grade_one(submission, out, limits):
     """Grade one submission in its own folder OUT/work/<lesson>/<student>; return a Result.
 
