@@ -161,6 +161,11 @@ def run_grade(args):
     from nncourse.grading.report import class_table, exercise_figure
 
     start = time.perf_counter()
+    if args.cluster and not args.cluster.startswith("local:"):
+        print(f"nncourse grade: error: --cluster {args.cluster}: expected local:N (a cluster "
+              "already running is given by its scheduler's address: --scheduler ADDRESS)",
+              file=sys.stderr)
+        return 2
     limits = Limits(cell_s=args.timeout, notebook_s=args.notebook_timeout,
                     memory_mb=args.memory_mb)
     try:

@@ -50,10 +50,16 @@ def local_workers(cluster):
 
 def check_scheduler(address, timeout=10):
     """Raise ValueError, in one line, when no Dask scheduler answers at address."""
-    from distributed import Client
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ping():
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
 
     try:
-        Client(address, timeout=timeout, set_as_default=False).close()
+        asyncio.run(ping())
     except (OSError, TimeoutError, ValueError, TypeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else \
             type(error).__name__

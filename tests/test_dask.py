@@ -1,0 +1,200 @@
+"""Grading on Dask's real scheduler and worker processes (`nncourse grade --cluster local:N`,
+`--scheduler ADDRESS`): the sample class gets exactly its expected grades (the same file the
+local pool is held to in test_grading), a worker killed in the middle of a task costs a retry
+and not a grade, student code is sandboxed on the workers, and mistakes are one line.
+"""
+
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from nncourse.course import ROOT, notebook_path
+from nncourse.grading import grade_class
+from nncourse.grading.limits import Limits
+
+CLASS = ROOT / "examples" / "class"
+EXPECTED = json.loads((ROOT / "examples" / "expected_grades.json").read_text())
+LESSON = "01_loss_and_cost"
+NNCOURSE = [str(Path(sys.executable).parent / "nncourse")]  # as the README runs it
+
+pytestmark = pytest.mark.grading
+
+# What a student would look for from a worker's kernel; each must be out of reach.
+SNOOP = '''
+import os, socket
+def _seen(path):
+    try:
+        return bool(os.listdir(path)) if os.path.isdir(path) else open(path, "rb").read(1) != b""
+    except OSError:
+        return False
+def _network():
+    try:
+        socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+        return True
+    except OSError:
+        return False
+print("SNOOP", {{"solutions": _seen("{solution}"), "class": _seen("{source}"),
+                "grading folder": _seen("{out}"), "network": _network()}})
+'''
+
+
+def class_of_lesson_01(folder):
+    """The sample class's lesson-01 submissions (four in nbgrader's layout, one flat file)
+    copied into folder."""
+    for path in CLASS.glob(f"*/{LESSON}/{LESSON}.ipynb"):
+        target = folder / path.relative_to(CLASS)
+        target.parent.mkdir(parents=True)
+        target.write_bytes(path.read_bytes())
+    (folder / f"finn_{LESSON}.ipynb").write_bytes((CLASS / f"finn_{LESSON}.ipynb").read_bytes())
+    return folder
+
+
+def add_snooper(folder, ctx):
+    """ada's lesson 01 with SNOOP appended, filled in with ctx, as student "snooper"."""
+    import nbformat
+
+    notebook = nbformat.read(notebook_path(CLASS / "ada", LESSON), 4)
+    notebook.cells.append(nbformat.v4.new_code_cell(SNOOP.format(**ctx)))
+    target = notebook_path(folder / "snooper", LESSON)
+    target.parent.mkdir(parents=True)
+    nbformat.write(notebook, target)
+
+
+def expected_scores(student, lesson):
+    """{grade_id: points} of the expected grades (examples/expected_grades.json), None for a
+    written answer that awaits a person."""
+    return EXPECTED[student][lesson]
+
+
+def per_cell(result):
+    return {g: s for g, (s, _) in result.scores.items()}
+
+
+def worker_with_a_kernel(client):
+    """(address, pid) of a worker that is running a student's kernel right now, or None."""
+    import psutil
+
+    for address, pid in client.run(os.getpid).items():
+        try:
+            children = psutil.Process(pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+        if any("ipykernel" in " ".join(c.cmdline()) for c in children if c.is_running()):
+            return address, pid
+    return None
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory):
+    """Lesson 01 of the sample class and a snooper graded on a LocalCluster of 2 worker
+    processes started here, one of which is killed while its student's kernel runs; return
+    ({student: Result}, the pid killed, the tasks it held, OUT)."""
+    import socket
+
+    from distributed import Client, LocalCluster
+
+    tmp = tmp_path_factory.mktemp("dask")
+    source, out = class_of_lesson_01(tmp / "class"), tmp / "out"
+    listener = socket.create_server(("127.0.0.1", 0))
+    add_snooper(source, {"port": listener.getsockname()[1], "source": source, "out": out,
+                         "solution": notebook_path(ROOT / "solutions", LESSON)})
+    kill = {}
+
+    def killer(client, stop):
+        while not stop.is_set():
+            found = worker_with_a_kernel(client)
+            if found:
+                address, pid = found
+                kill["tasks"] = list(client.processing()[address])
+                kill["pid"] = pid
+                os.kill(pid, signal.SIGKILL)
+                return
+            time.sleep(0.2)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=0,
+                      dashboard_address=":0") as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        stop = threading.Event()
+        thread = threading.Thread(target=killer, args=(client, stop))
+        thread.start()
+        try:
+            grading = grade_class(source, out, lessons=[LESSON], cluster=cluster.scheduler_address,
+                                  limits=Limits(cell_s=10), progress=lambda _: None)
+        finally:
+            stop.set()
+            thread.join()
+    listener.close()
+    return {r.student: r for r in grading.results}, kill, out
+
+
+def test_a_worker_killed_mid_task_costs_a_retry_not_a_grade(killed):
+    results, kill, _ = killed
+    assert kill.get("tasks"), "no worker was killed while a kernel ran"
+    with pytest.raises(ProcessLookupError):
+        os.kill(kill["pid"], 0)  # it is gone
+    assert sorted(results) == ["ada", "ben", "cleo", "dan", "finn", "snooper"]
+    for student in ["ada", "ben", "cleo", "dan", "finn"]:
+        assert per_cell(results[student]) == expected_scores(student, LESSON), student
+    # the tasks the killed worker held were graded again, elsewhere: every student's is there
+    held = {key.split("-")[2] for key in kill["tasks"]}
+    assert held <= set(results)
+
+
+def test_student_code_on_a_worker_is_sandboxed(killed):
+    import nbformat
+
+    results, _, out = killed
+    assert per_cell(results["snooper"]) == expected_scores("ada", LESSON)
+    graded = nbformat.read(notebook_path(out / "course" / "autograded" / "snooper", LESSON), 4)
+    printed = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
+    seen = ast.literal_eval(next(line for line in printed.splitlines()
+                                 if line.startswith("SNOOP")).removeprefix("SNOOP "))
+    assert seen == {"solutions": False, "class": False, "grading folder": False,
+                    "network": False}
+
+
+def test_the_class_on_a_local_cluster_gets_exactly_the_expected_grades(tmp_path):
+    """The command as an instructor types it: the whole sample class (12 notebooks, lesson 05
+    training Keras in a cell) on `--cluster local:2`."""
+    out = tmp_path / "out"
+    done = subprocess.run([*NNCOURSE, "grade", str(CLASS), "--cluster", "local:2",
+                           "--timeout", "60", "--out", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Dask: 2 workers, dashboard at http://" in done.stdout
+    assert "[12/12] " in done.stdout
+    from nncourse.grading import nbgrader
+
+    keys = [(student, lesson) for student, lessons in EXPECTED.items() for lesson in lessons]
+    scores = nbgrader.class_scores(f"sqlite:///{out / 'gradebook.db'}", keys)
+    got = {key: {g: s for g, (s, _) in cells.items()} for key, cells in scores.items()}
+    assert got == {key: EXPECTED[key[0]][key[1]] for key in keys}
+    # a re-run on the cluster grades nothing again
+    again = subprocess.run([*NNCOURSE, "grade", str(CLASS), "--cluster", "local:2",
+                            "--out", str(out)], capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 0 and "0 graded, 0 could not be graded, 12 unchanged" in \
+        again.stdout, again.stdout[-2000:]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--cluster", "local:0"], "--cluster local:0: expected local:N"),
+    (["--cluster", "two"], "--cluster two: expected local:N"),
+    (["--scheduler", "two"], "no Dask scheduler answers at two"),
+    (["--scheduler", "tcp://127.0.0.1:9"], "no Dask scheduler answers at tcp://127.0.0.1:9"),
+    (["--cluster", "local:2", "--jobs", "2"], "not allowed with argument --cluster"),
+])
+def test_a_cluster_mistake_is_one_line_and_writes_nothing(tmp_path, args, message):
+    out = tmp_path / "out"
+    done = subprocess.run([*NNCOURSE, "grade", str(CLASS), *args, "--out", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not out.exists()
