@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,7 @@ def killed(tmp_path_factory):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=0,
                       dashboard_address=":0") as cluster, \
             Client(cluster, set_as_default=False) as client:
+        kill["dashboard"] = urllib.request.urlopen(client.dashboard_link, timeout=30).read()
         stop = threading.Event()
         thread = threading.Thread(target=killer, args=(client, stop))
         thread.start()
@@ -146,6 +148,11 @@ def test_a_worker_killed_mid_task_costs_a_retry_not_a_grade(killed):
     # the tasks the killed worker held were graded again, elsewhere: every student's is there
     held = {key.split("-")[2] for key in kill["tasks"]}
     assert held <= set(results)
+
+
+def test_the_dashboard_shows_the_progress(killed):
+    _, kill, _ = killed
+    assert b"Dask" in kill["dashboard"] and b"bokeh" in kill["dashboard"].lower()
 
 
 def test_student_code_on_a_worker_is_sandboxed(killed):
