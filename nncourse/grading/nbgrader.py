@@ -24,6 +24,7 @@ import contextlib
 import csv
 import logging
 import os
+import socket
 import sys
 import warnings
 from pathlib import Path
@@ -218,15 +219,17 @@ def _run(converter, settings, **ids):
 def generate(course, lessons, db_url):
     """`nbgrader generate_assignment` of each lesson: course/release/<lesson>/ from
     course/source/<lesson>/, recorded in the gradebook, without the speaker notes
-    (DropSpeakerNotes). Raises RuntimeError if it fails."""
+    (DropSpeakerNotes), as the gradebook's one writer (_one_writer). Raises RuntimeError if it
+    fails."""
     settings = config(course, db_url)
     settings.GenerateAssignment.preprocessors = [
         DropSpeakerNotes, *GenerateAssignment.class_traits()["preprocessors"].default()]
-    for lesson in lessons:
-        failure = _run(GenerateAssignment, settings, assignment_id=lesson)
-        if failure:
-            raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n"
-                               f"{failure[-4000:]}")
+    with _one_writer(db_url):
+        for lesson in lessons:
+            failure = _run(GenerateAssignment, settings, assignment_id=lesson)
+            if failure:
+                raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n"
+                                   f"{failure[-4000:]}")
 
 
 def autograde(course, db_url, lesson, student="*", limits=None):
@@ -343,20 +346,29 @@ def auto_comments(db_url, lesson, student):
         return {c.name: c.auto_comment for c in submission.comments if c.auto_comment}
 
 
+# pip's name of the drivers whose module has another name
+DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary",
+                   "MySQLdb": "mysqlclient"}
+
+
 def check_database(db_url):
-    """Raise ValueError, naming the problem, when the gradebook at db_url cannot be opened.
+    """Raise ValueError, naming the gradebook (its password hidden), the problem and what to do,
+    when the gradebook at db_url cannot be opened.
 
     Called before a grading touches anything. An SQLite file need not exist yet (nbgrader
-    creates it), but its folder must; any other database is connected to.
+    creates it), but its folder must; any other database is connected to, with its driver.
     """
+    from urllib.parse import unquote
+
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
     shown = db_url
     try:
         url = make_url(db_url)
-        shown = url.render_as_string(hide_password=True)  # never print a password
+        # never print a password; a socket folder reads as a path, not as %2F...
+        shown = unquote(url.render_as_string(hide_password=True))
         if url.get_backend_name() == "sqlite":
             folder = Path(url.database or ".").parent
             if url.database and not folder.is_dir():
@@ -366,10 +378,74 @@ def check_database(db_url):
         with engine.connect():
             pass
         engine.dispose()
-    except (SQLAlchemyError, ImportError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else \
-            type(error).__name__
-        raise ValueError(f"cannot open the gradebook {shown}: {reason}") from None
+    except ImportError as error:  # the dialect's driver: SQLAlchemy imports it on create_engine
+        module = (error.name or "").split(".")[0]
+        what = (f"its driver {module} is not installed: pip install "
+                f"'{DRIVER_PACKAGES.get(module, module)}'") if module else str(error)
+        raise ValueError(f"cannot open the gradebook {shown}: {what}") from None
+    except (SQLAlchemyError, ValueError) as error:
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else \
+            type(cause).__name__
+        advice = _advice(url) if isinstance(error, DBAPIError) else ""
+        raise ValueError(f"cannot open the gradebook {shown}: {reason}{advice}") from None
+
+
+def _advice(url):
+    """What to do about a PostgreSQL server that could not be connected to, as "; ..." ("" for
+    other databases). The drivers give no SQLSTATE for a refused connection and the server's
+    messages may be translated, so whether a server answered at all is found by looking."""
+    if url.get_backend_name() != "postgresql":
+        return ""
+    host = url.query.get("host") or url.host  # a folder: the server's Unix socket is in it
+    port = int(url.query.get("port") or url.port or 5432)
+    if isinstance(host, str) and _listening(host, port):
+        return (f"; the server answered: check the user and password (in the URL or ~/.pgpass) "
+                f"and that the database exists (createdb {url.database})")
+    return (f"; is the PostgreSQL server running and reachable at "
+            f"{host if isinstance(host, str) else 'its default socket'} (port {port})?")
+
+
+def _listening(host, port):
+    """Whether a server listens at host (a name, an address, or a socket's folder) and port."""
+    if host.startswith("/"):
+        return Path(host, f".s.PGSQL.{port}").is_socket()
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError:
+        return False
+    return True
+
+
+# PostgreSQL's advisory lock that makes a grading the one writer of a gradebook (any 64-bit
+# number that no other program on the same database uses)
+WRITER_LOCK = 0x6E6E636F75727365  # "nncourse"
+
+
+@contextlib.contextmanager
+def _one_writer(db_url):
+    """Hold PostgreSQL's advisory lock WRITER_LOCK on the gradebook's database while writing to
+    it; do nothing for other databases.
+
+    Two gradings into one PostgreSQL gradebook at once (two TAs): nbgrader's generate creates
+    the tables, the course and the lessons, and record the students and submissions, each only
+    if missing, so the second writer fails on a unique constraint. One at a time, the second
+    finds them made. The lock is released at the end of its transaction, also when the
+    process dies.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if make_url(db_url).get_backend_name() != "postgresql":
+        yield
+        return
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+            yield
+    finally:
+        engine.dispose()
 
 
 def record(db_url, grades, reset_manual=False):
@@ -383,8 +459,9 @@ def record(db_url, grades, reset_manual=False):
     notebook's flag) is kept, as nbgrader's own autograde keeps it, unless reset_manual; a
     kept manual score marks the cell for review again, as nbgrader does. Flags set
     SubmittedNotebook.flagged, which formgrader shows; their text is in the comments.
+    Written as the gradebook's one writer (_one_writer).
     """
-    with Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
+    with _one_writer(db_url), Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
         # nbgrader's own update_or_create_submission trips an SQLAlchemy autoflush warning
         warnings.simplefilter("ignore", category=SAWarning)
         for grade in grades:
