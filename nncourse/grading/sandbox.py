@@ -1,16 +1,33 @@
-"""Where a student's code runs during grading: a kernel that is sandboxed and can be revived.
+"""Where a student's code runs during grading: a kernel that is sealed off and can be revived.
 
 `SandboxedKernelManager` starts the IPython kernel
-- inside bubblewrap (when `bwrap` is installed): no network (its own network namespace), its
-  own process namespace, and a file system where the course repository, the gradebook, the
-  grading folders and every other submission are hidden behind empty tmpfs mounts; only the
-  notebook's own folder is writable, and the Python installation and the `nnlib`/`nncourse`
-  packages are visible read-only;
+- inside bubblewrap (when `bwrap` is installed), in a file system built from an allowlist
+  rather than the machine's minus a list, so that nothing the list forgot is reachable:
+  read-only, the system's programs, libraries and settings (/usr, /etc, /sys, and /bin, /lib,
+  /sbin... as they are), the Python installation (sys.prefix and sys.base_prefix, even when
+  that lies in a home folder, e.g. /root/.pyenv/versions/3.11.7: that one folder only) and the
+  course's packages (nnlib, nncourse, wherever this Python imports them from); writable, only
+  the notebook's own folder, the kernel's runtime folder (its IPC sockets, connection file
+  and home) and an empty /tmp. Nothing else exists in there: no /run (/var/run), /var, /home,
+  /srv, /mnt, /opt, /root, no folder of the course repository, the gradebook, the grading
+  folders or any other submission, so no Unix socket of the machine (PostgreSQL's, D-Bus,
+  X11, a container runtime's, the grading process's) can be connected to and no dotfile of
+  the grading user's home (~/.pgpass, ~/.ssh, ~/.config, ~/.npmrc...) can be read; a hidden
+  folder (Limits.hidden) that lies inside a visible one is covered by an empty folder.
+  The kernel also has its own network (none: abstract Unix sockets are per network
+  namespace too), process and IPC namespaces, and no capabilities: when grading runs as
+  root, student code could otherwise remount the read-only folders writable;
+- with an environment from an allowlist (ENVIRONMENT: the locale, PATH, the settings that
+  NumPy, Matplotlib and TensorFlow read, what jupyter_client sets for the kernel) and HOME
+  set to an empty folder of the kernel's own, with or without bubblewrap: no PG*,
+  DATABASE_URL, *_TOKEN, *_KEY, AWS_* or SSH_AUTH_SOCK of the grading process reaches it;
 - with a memory limit (`prlimit --as`), so that a memory hog gets a MemoryError;
-- over Jupyter's IPC transport (Unix sockets in a folder shared with the sandbox), because
-  a kernel in its own network namespace cannot be reached over TCP loopback.
-Without bubblewrap the kernel still gets the memory limit, but it can read what the grader
-can read: `nncourse grade` says so when it starts.
+- over Jupyter's IPC transport (Unix sockets in the kernel's runtime folder, shared with the
+  sandbox), because a kernel in its own network namespace cannot be reached over TCP loopback.
+Without bubblewrap the kernel still gets the memory limit and the sealed environment, but it
+can read and connect to whatever the grading user can: `nncourse grade` says so when it starts.
+The kernel runs as the grading user: what that user alone may read in /etc or /usr (as root,
+e.g. /etc/shadow), the kernel may read too, so grade as an ordinary user.
 
 `Resilient`, mixed into the autograder's executor (an nbclient NotebookClient), makes it
 resilient:
@@ -28,6 +45,7 @@ import shutil
 import sys
 import tempfile
 import time
+from importlib.util import find_spec
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async, run_sync
@@ -38,14 +56,38 @@ from traitlets.config import LoggingConfigurable
 
 from nncourse.grading.limits import DEFAULT, KERNEL_DIED, NOTEBOOK_TIME_LIMIT
 
+# The system's folders a kernel reads (those of them this machine has): a symbolic link (/bin ->
+# usr/bin on a merged-/usr system) is made again as it is, a folder is mounted read-only.
+SYSTEM = ("/usr", "/etc", "/sys", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# The environment variables a kernel keeps, by name or by prefix (`LC_`: LC_ALL, LC_CTYPE...):
+# the locale and time zone; PATH and LD_LIBRARY_PATH, to find programs and libraries (on a
+# cluster, what `module load` set); PYTHONPATH and PYTHONHASHSEED; NumPy's threads (Dask's
+# workers set them to 1); Matplotlib's and TensorFlow's settings; and `JPY_` (jupyter_client's,
+# e.g. JPY_SESSION_NAME). The kernel spec's own variables are kept too.
+ENVIRONMENT = ("PATH", "LD_LIBRARY_PATH", "LANG", "LANGUAGE", "LC_", "TZ", "PYTHONPATH",
+               "PYTHONHASHSEED", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "MPLBACKEND", "KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS",
+               "JPY_")
+PACKAGES = ("nnlib", "nncourse")  # the course's packages, which the lessons import
+
 
 def bubblewrap():
     """The path of `bwrap`, or None when the sandbox is not available."""
     return shutil.which("bwrap")
 
 
+def kernel_environment(environment, keep=()):
+    """The variables of `environment` (a mapping) that a kernel may have: those ENVIRONMENT
+    names, and those in `keep` (the kernel spec's)."""
+    def allowed(name):
+        return name in keep or any(name == entry or entry.endswith("_") and
+                                   name.startswith(entry) for entry in ENVIRONMENT)
+    return {name: value for name, value in environment.items() if allowed(name)}
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """An IPython kernel behind bubblewrap and a memory limit, over IPC sockets."""
+    """An IPython kernel behind bubblewrap, a sealed environment and a memory limit, over IPC
+    sockets."""
 
     hidden = List(Unicode(), help="folders to hide from the kernel").tag(config=True)
     readable = List(Unicode(), help="folders inside hidden ones to show read-only").tag(
@@ -55,11 +97,24 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        # Sockets and connection file live in a private folder that the sandbox shares.
+        # Sockets, connection file and the kernel's home live in a private folder that the
+        # sandbox shares.
         self._runtime = tempfile.mkdtemp(prefix="nncourse-kernel-")
+        self._home = os.path.join(self._runtime, "home")
+        os.mkdir(self._home)
         self.transport = "ipc"
         self.ip = os.path.join(self._runtime, "kernel")
         self.connection_file = os.path.join(self._runtime, "connection.json")
+
+    async def _async_pre_start_kernel(self, **kw):
+        # jupyter_client hands the kernel a copy of this process's environment (kw["env"]):
+        # keep only what a kernel needs, whether or not bubblewrap runs.
+        command, kw = await super()._async_pre_start_kernel(**kw)
+        kw["env"] = {**kernel_environment(kw["env"], keep=self.kernel_spec.env),
+                     "HOME": self._home}
+        return command, kw
+
+    pre_start_kernel = run_sync(_async_pre_start_kernel)
 
     def format_kernel_cmd(self, extra_arguments=None):
         # Interrupt (on a cell timeout) by a message that the kernel turns into a SIGINT to
@@ -70,23 +125,54 @@ class SandboxedKernelManager(AsyncKernelManager):
         bwrap = bubblewrap()
         if bwrap is None:
             return limit + command
+        return [bwrap, *self._sandbox(), "--"] + limit + command
+
+    def _sandbox(self):
+        """bubblewrap's options: the file system, namespaces and capabilities of the kernel
+        (see the module docstring)."""
         cwd = os.getcwd()
-        sandbox = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                   "--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent",
+        options = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent",
+                   "--cap-drop", "ALL",
                    "--unsetenv", "JPY_PARENT_PID",  # the parent's pid is not visible inside
-                   "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib"]
-        for folder in ["/tmp", *self.hidden]:
-            sandbox += ["--tmpfs", folder]
-        for folder in [sys.prefix, *self.readable]:
-            sandbox += ["--ro-bind", folder, folder]
-        sandbox += ["--bind", self._runtime, self._runtime, "--bind", cwd, cwd,
-                    "--chdir", cwd, "--"]
-        return sandbox + limit + command
+                   "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for path in SYSTEM:
+            if os.path.islink(path):
+                options += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path):
+                options += ["--ro-bind", path, path]
+        # Only folders that exist here: a Dask worker gets the paths of the machine that
+        # started the grading, which this one may not have.
+        shown = _existing([sys.base_prefix, sys.prefix, *_packages(), *self.readable])
+        for folder in shown:
+            options += ["--ro-bind", folder, folder]
+        covered = [f for f in _existing(self.hidden)
+                   if any(_inside(f, v) for v in [*SYSTEM, *shown])]
+        for folder in covered:
+            options += ["--tmpfs", folder]
+        for folder in shown:  # shown again if a hidden folder covered it
+            if any(_inside(folder, c) for c in covered):
+                options += ["--ro-bind", folder, folder]
+        return options + ["--bind", self._runtime, self._runtime, "--bind", cwd, cwd,
+                          "--chdir", cwd]
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self._runtime, ignore_errors=True)
+
+
+def _packages():
+    """The folders of the course's packages, as this Python imports them."""
+    return [find_spec(name).submodule_search_locations[0] for name in PACKAGES]
+
+
+def _existing(folders):
+    """The folders (real paths, outer ones first) that exist on this machine."""
+    return sorted({os.path.realpath(f) for f in folders if os.path.isdir(f)}, key=len)
+
+
+def _inside(path, folder):
+    return os.path.commonpath([path, folder]) == folder
 
 
 class Resilient(LoggingConfigurable):
