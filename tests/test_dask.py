@@ -60,13 +60,12 @@ def class_of_lesson_01(folder):
 
 def add_snooper(folder, ctx):
     """ada's lesson 01 with SNOOP appended, filled in with ctx, as student "snooper"."""
-    import nbformat
-
-    notebook = nbformat.read(notebook_path(CLASS / "ada", LESSON), 4)
-    notebook.cells.append(nbformat.v4.new_code_cell(SNOOP.format(**ctx)))
+    notebook = json.loads(notebook_path(CLASS / "ada", LESSON).read_text())
+    notebook["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {},
+                              "outputs": [], "source": SNOOP.format(**ctx)})
     target = notebook_path(folder / "snooper", LESSON)
     target.parent.mkdir(parents=True)
-    nbformat.write(notebook, target)
+    target.write_text(json.dumps(notebook))
 
 
 def expected_scores(student, lesson):
@@ -95,18 +94,26 @@ def worker_with_a_kernel(client):
 
 @pytest.fixture(scope="module")
 def killed(tmp_path_factory):
-    """Lesson 01 of the sample class and a snooper graded on a LocalCluster of 2 worker
-    processes started here, one of which is killed while its student's kernel runs; return
-    ({student: Result}, the pid killed, the tasks it held, OUT)."""
+    """Lesson 01 of the sample class and a snooper graded with --scheduler on a cluster started
+    as the README says (`dask scheduler`; `dask worker ... --nthreads 1 --nworkers 2
+    --memory-limit 0`), one of whose workers is killed while its student's kernel runs; return
+    ({student: Result}, what was killed and the dashboard's page, OUT)."""
     import socket
-
-    from distributed import Client, LocalCluster
 
     tmp = tmp_path_factory.mktemp("dask")
     source, out = class_of_lesson_01(tmp / "class"), tmp / "out"
     listener = socket.create_server(("127.0.0.1", 0))
     add_snooper(source, {"port": listener.getsockname()[1], "source": source, "out": out,
                          "solution": notebook_path(ROOT / "solutions", LESSON)})
+    from distributed import Client
+    dask = str(Path(sys.executable).parent / "dask")
+    address_file = tmp / "scheduler.json"
+    started = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                 "--dashboard-address", ":0", "--scheduler-file",
+                                 str(address_file)], stderr=subprocess.DEVNULL)]
+    started.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(address_file),
+                                     "--nthreads", "1", "--nworkers", "2", "--memory-limit",
+                                     "0"], stderr=subprocess.DEVNULL))
     kill = {}
 
     def killer(client, stop):
@@ -120,20 +127,26 @@ def killed(tmp_path_factory):
                 return
             time.sleep(0.2)
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=0,
-                      dashboard_address=":0") as cluster, \
-            Client(cluster, set_as_default=False) as client:
-        kill["dashboard"] = urllib.request.urlopen(client.dashboard_link, timeout=30).read()
-        stop = threading.Event()
-        thread = threading.Thread(target=killer, args=(client, stop))
-        thread.start()
-        try:
-            grading = grade_class(source, out, lessons=[LESSON], cluster=cluster.scheduler_address,
-                                  limits=Limits(cell_s=10), progress=lambda _: None)
-        finally:
-            stop.set()
-            thread.join()
-    listener.close()
+    try:
+        with Client(scheduler_file=str(address_file), timeout=60,
+                    set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=120)
+            kill["dashboard"] = urllib.request.urlopen(client.dashboard_link, timeout=30).read()
+            stop = threading.Event()
+            thread = threading.Thread(target=killer, args=(client, stop))
+            thread.start()
+            try:
+                grading = grade_class(source, out, lessons=[LESSON],
+                                      cluster=client.scheduler.address,
+                                      limits=Limits(cell_s=10), progress=lambda _: None)
+            finally:
+                stop.set()
+                thread.join()
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=60)
+        listener.close()
     return {r.student: r for r in grading.results}, kill, out
 
 
