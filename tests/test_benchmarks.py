@@ -24,3 +24,13 @@ def test_training_benchmark_quick_run(tmp_path, capsys):
         assert nnlib_vs_floor < 1e-12  # the inline floor trains exactly the same network
         assert nnlib_vs_keras < 1e-5   # Keras in float32
     assert (tmp_path / "training.png").stat().st_size > 0
+
+
+def test_cluster_results_keep_the_hand_written_projection():
+    # benchmarks/cluster.py rewrites its measured figures on every `make bench`; the
+    # projection below them is written by hand from those figures and must survive
+    compose = runpy.run_path(str(ROOT / "benchmarks" / "cluster.py"))["compose"]
+    previous = "# Grading\n\nold table\n\n## Projection\n\n5,000 notebooks: by hand\n"
+    assert compose("# Grading\n\nnew table\n", previous) == \
+        "# Grading\n\nnew table\n\n## Projection\n\n5,000 notebooks: by hand\n"
+    assert compose("# Grading\n\nnew table\n", "") == "# Grading\n\nnew table\n"
