@@ -61,6 +61,7 @@ bench: $(BIN)/.installed $(SANDBOX)
 	$(BIN)/python benchmarks/training.py --out benchmarks/results
 	$(BIN)/python benchmarks/notebooks.py --out benchmarks/results
 	$(BIN)/python benchmarks/grading.py --out benchmarks/results
+	$(BIN)/python benchmarks/cluster.py --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
