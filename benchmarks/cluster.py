@@ -12,9 +12,9 @@ starting and closing its LocalCluster, as an instructor pays it. Then, measured 
   bytes in and a graded notebook's bytes out) mapped onto such a cluster and gathered, against
   calling the same function in this process;
 - the bytes of a task: a submission in, what grading made out (the files Dask sends back);
-- the main process's share: nbgrader.record of N results into a new SQLite gradebook (and a
-  PostgreSQL one when PostgreSQL is installed, on a server of tests/postgres_server.py), and
-  the copying of the graded folders into the course folder;
+- the main process's share, which no worker takes: N results recorded into a new SQLite
+  gradebook, exported to grades.csv and read back (the same in PostgreSQL when it is
+  installed, on a server of tests/postgres_server.py); copying the graded folders;
 - one notebook of each lesson (the sample student ada's) graded by the worker's own function,
   in this process: seconds, and the peak memory of its kernel.
 Writes cluster.md into --out; a section "## Projection" written by hand in it is kept.
@@ -45,6 +45,11 @@ from nncourse.grading import grade_class  # noqa: E402
 
 WORKERS = 2  # the LocalCluster's worker processes, and the local pool's --jobs
 PROJECTION = "## Projection"  # the hand-written section, kept from the previous results
+STEPS = {  # what the main process does with the gradebook after a grading (in this order)
+    "record": "nbgrader.record: the grades written into a new gradebook",
+    "export": "nbgrader.export: grades.csv of the whole gradebook",
+    "class_scores": "nbgrader.class_scores: the scores read back",
+}
 SAMPLE = ROOT / "examples" / "class" / "ada"  # a student who handed in every lesson
 
 
@@ -122,20 +127,26 @@ def task_bytes(submissions, out):
     return {"lesson": lesson, **{kind: statistics.mean(values) for kind, values in sizes.items()}}
 
 
-def record_seconds(results, template, db_url, count):
-    """Seconds for nbgrader.record of `count` results (the class's over and over, each time
-    under other students' names) into the new gradebook at db_url; `template` makes it when
-    it is a file."""
+def gradebook_seconds(results, db_url, count, csv):
+    """{step: seconds} of what the main process does with a gradebook after a grading, for
+    `count` results (the class's over and over, each time under other students' names) into
+    the gradebook at db_url, made by nbgrader but empty: record them, export them to the
+    file `csv`, read their scores back (class_scores)."""
     from nncourse.grading import nbgrader
 
-    if template is not None:
-        shutil.copy(template, db_url.removeprefix("sqlite:///"))
     rounds = -(-count // len(results))
     copies = [dataclasses.replace(r, student=f"{r.student}-{k}")
               for k in range(rounds) for r in results][:count]
-    start = time.perf_counter()
-    nbgrader.record(db_url, copies)
-    return time.perf_counter() - start
+    steps = {"record": lambda: nbgrader.record(db_url, copies),
+             "export": lambda: nbgrader.export(db_url, csv),
+             "class_scores": lambda: nbgrader.class_scores(
+                 db_url, [(r.student, r.lesson) for r in copies])}
+    seconds = {}
+    for step, run in steps.items():
+        start = time.perf_counter()
+        run()
+        seconds[step] = time.perf_counter() - start
+    return seconds
 
 
 def copy_seconds(results, course):
@@ -149,9 +160,9 @@ def copy_seconds(results, course):
     return time.perf_counter() - start
 
 
-def postgres_record(results, course, counts):
-    """{count: seconds} of record_seconds into PostgreSQL, on a server of the tests' own;
-    {} when PostgreSQL is not installed."""
+def postgres_gradebook(results, course, counts, folder):
+    """{count: gradebook_seconds} in PostgreSQL, on a server of the tests' own; {} when
+    PostgreSQL is not installed."""
     sys.path.insert(0, str(ROOT / "tests"))
     from postgres_server import binaries, postgres_server
 
@@ -164,7 +175,7 @@ def postgres_record(results, course, counts):
         for count in counts:
             url = server.new_database(f"bench{count}")
             nbgrader.generate(course, [LESSON], url)
-            seconds[count] = record_seconds(results, None, url, count)
+            seconds[count] = gradebook_seconds(results, url, count, folder / f"pg{count}.csv")
     return seconds
 
 
@@ -277,11 +288,13 @@ def main(argv=None):
         out = tmp / "jobs0"
         sizes = task_bytes(submissions, out)
         results = list(graded.results)
-        records = {n: record_seconds(results, out / "template.db",
-                                     f"sqlite:///{tmp / f'record{n}.db'}", n)
-                   for n in args.records}
+        sqlite = {}
+        for count in args.records:  # nbgrader's new gradebook, as the template is
+            shutil.copy(out / "template.db", tmp / f"record{count}.db")
+            sqlite[count] = gradebook_seconds(results, f"sqlite:///{tmp / f'record{count}.db'}",
+                                              count, tmp / f"sqlite{count}.csv")
         copied = copy_seconds(results, tmp / "copied") / len(results)
-        pg = postgres_record(results, out / "course", args.records)
+        pg = postgres_gradebook(results, out / "course", args.records, tmp)
         say("grading timed; the cluster's start, the overhead per task, the lessons ...")
         start_s, close_s = cluster_start()
         empty, loaded, in_process = overhead(args.tasks, round(sizes["submission"]),
@@ -323,11 +336,10 @@ def main(argv=None):
         f"{sizes['lesson'] / 1e3:.0f} kB.", "",
         "## The main process's share per notebook", "",
         "| step | notebooks | s | ms/notebook |", "|---|---|---|---|",
-        *(f"| nbgrader.record into a new SQLite gradebook | {k} | {s:.1f} | {s / k * 1e3:.1f} |"
-          for k, s in records.items()),
-        *(f"| nbgrader.record into a new PostgreSQL gradebook | {k} | {s:.1f} | "
-          f"{s / k * 1e3:.1f} |" for k, s in pg.items()),
-        *([] if pg else ["| nbgrader.record into PostgreSQL: not measured, PostgreSQL is not "
+        *(f"| {STEPS[step]}, {backend} | {count} | {s:.1f} | {s / count * 1e3:.1f} |"
+          for backend, measured in (("SQLite", sqlite), ("PostgreSQL", pg))
+          for count, steps in measured.items() for step, s in steps.items()),
+        *([] if pg else ["| the same in PostgreSQL: not measured, PostgreSQL is not "
                          "installed | | | |"]),
         f"| copying the submitted and autograded folders | {len(results)} | "
         f"{copied * len(results):.2f} | {copied * 1e3:.1f} |", "",
