@@ -16,7 +16,7 @@ starting and closing its LocalCluster, as an instructor pays it. Then, measured 
   gradebook, exported to grades.csv and read back (the same in PostgreSQL when it is
   installed, on a server of tests/postgres_server.py); copying the graded folders;
 - one notebook of each lesson (the sample student ada's) graded by the worker's own function,
-  in this process: seconds, and the peak memory of its kernel.
+  in this process: seconds, cores kept busy, and the peak memory of its kernel.
 Writes cluster.md into --out; a section "## Projection" written by hand in it is kept.
 """
 
@@ -179,13 +179,18 @@ def postgres_gradebook(results, course, counts, folder):
     return seconds
 
 
-class PeakMemory:
-    """The largest resident and virtual size (bytes) of one process among the descendants
-    this process starts in the with block (a kernel), sampled every `every` seconds."""
+class Kernels:
+    """What the processes this process starts in the with block (a kernel, its sandbox) use,
+    sampled every `every` seconds: the largest resident and virtual size of one of them
+    (bytes) and their CPU seconds (each one's as last sampled: its last moments are missed)."""
 
     def __init__(self, every=0.1):
-        self.every, self.rss, self.vms = every, 0, 0
+        self.every, self.rss, self.vms, self._cpu = every, 0, 0, {}
         self._stop = threading.Event()
+
+    @property
+    def cpu(self):
+        return sum(self._cpu.values())
 
     def __enter__(self):
         import psutil
@@ -208,15 +213,17 @@ class PeakMemory:
                 if child.pid in self._before:  # e.g. the grading pool's forkserver
                     continue
                 try:
-                    memory = child.memory_info()
+                    memory, cpu = child.memory_info(), child.cpu_times()
                 except psutil.Error:  # gone meanwhile
                     continue
                 self.rss, self.vms = max(self.rss, memory.rss), max(self.vms, memory.vms)
+                self._cpu[child.pid] = cpu.user + cpu.system
 
 
 def lesson_costs(folder):
-    """{lesson: (seconds, peak kernel rss, peak kernel vms)} of grading SAMPLE's notebook of
-    each lesson with worker.grade_one, in this process (after one grading to warm up)."""
+    """{lesson: (seconds, cores busy, peak kernel rss, peak kernel vms)} of grading SAMPLE's
+    notebook of each lesson with worker.grade_one, in this process (after one grading to warm
+    up); cores busy: the CPU seconds of this process and its kernel over the seconds."""
     from nncourse.grading import nbgrader, sealed, worker
     from nncourse.grading.limits import DEFAULT
     from nncourse.grading.submissions import Submission
@@ -230,13 +237,13 @@ def lesson_costs(folder):
     for lesson in [names[0], *names]:  # the first one again: its first run warms up
         shutil.rmtree(folder / "work", ignore_errors=True)
         submission = Submission(SAMPLE.name, lesson, SAMPLE / lesson / f"{lesson}.ipynb")
-        with PeakMemory() as peak:
-            start = time.perf_counter()
+        with Kernels() as kernels:
+            start, cpu = time.perf_counter(), time.process_time()
             result = worker.grade_one(submission, folder, limits)
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         if result.failure:
             raise RuntimeError(f"{lesson}: nbgrader could not grade it ({result.failure})")
-        costs[lesson] = (elapsed, peak.rss, peak.vms)
+        costs[lesson] = (elapsed, (cpu + kernels.cpu) / elapsed, kernels.rss, kernels.vms)
     return costs
 
 
@@ -344,11 +351,14 @@ def main(argv=None):
         f"| copying the submitted and autograded folders | {len(results)} | "
         f"{copied * len(results):.2f} | {copied * 1e3:.1f} |", "",
         f"## One notebook of each lesson ({SAMPLE.name}'s), graded by one worker", "",
-        "Seconds of worker.grade_one (repair, autograde on a sandboxed kernel, scores), and "
-        "the largest kernel's peak resident and virtual size (the limit is on the virtual size).",
-        "", "| lesson | s | kernel peak RSS MB | kernel peak virtual MB |", "|---|---|---|---|",
-        *(f"| {lesson} | {s:.1f} | {rss / 2**20:.0f} | {vms / 2**20:.0f} |"
-          for lesson, (s, rss, vms) in costs.items()), "",
+        "Seconds of worker.grade_one (repair, autograde on a sandboxed kernel, scores); the "
+        "cores it kept busy (CPU seconds of the grading process and the kernel, over those "
+        "seconds); the kernel's peak resident and virtual size (the limit is on the virtual "
+        "size).", "",
+        "| lesson | s | cores busy | kernel peak RSS MB | kernel peak virtual MB |",
+        "|---|---|---|---|---|",
+        *(f"| {lesson} | {s:.1f} | {cores:.2f} | {rss / 2**20:.0f} | {vms / 2**20:.0f} |"
+          for lesson, (s, cores, rss, vms) in costs.items()), "",
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / "cluster.md"
