@@ -8,12 +8,13 @@
   that lies in a home folder, e.g. /root/.pyenv/versions/3.11.7: that one folder only) and the
   course's packages (nnlib, nncourse, wherever this Python imports them from); writable, only
   the notebook's own folder, the kernel's runtime folder (its IPC sockets, connection file
-  and home) and an empty /tmp. Nothing else exists in there: no /run (/var/run), /var, /home,
-  /srv, /mnt, /opt, /root, no folder of the course repository, the gradebook, the grading
-  folders or any other submission, so no Unix socket of the machine (PostgreSQL's, D-Bus,
-  X11, a container runtime's, the grading process's) can be connected to and no dotfile of
-  the grading user's home (~/.pgpass, ~/.ssh, ~/.config, ~/.npmrc...) can be read; a hidden
-  folder (Limits.hidden) that lies inside a visible one is covered by an empty folder.
+  and home) and an empty /tmp. Nothing else of the machine is in there (the folders above
+  those are empty): no /run (/var/run), /var, /home, /srv, /mnt, /opt, nothing else of /root,
+  no folder of the course repository, the gradebook, the grading folders or any other
+  submission, so no Unix socket of the machine (PostgreSQL's, D-Bus, X11, a container
+  runtime's, the grading process's) can be connected to and no dotfile of the grading user's
+  home (~/.pgpass, ~/.ssh, ~/.config, ~/.npmrc...) can be read; a hidden folder
+  (Limits.hidden) that lies inside a visible one is covered by an empty folder.
   The kernel also has its own network (none: abstract Unix sockets are per network
   namespace too), process and IPC namespaces, and no capabilities: when grading runs as
   root, student code could otherwise remount the read-only folders writable;
