@@ -74,11 +74,15 @@ class Server:
         self.psql(f'CREATE DATABASE "{name}"')
         return self.socket_url(name)
 
+    def connect(self, database="postgres", autocommit=False):
+        """A psycopg connection to `database` through the Unix socket."""
+        import psycopg
+        return psycopg.connect(host=self.socket_dir, port=self.port, user=self.user,
+                               dbname=database, autocommit=autocommit)
+
     def psql(self, sql, database="postgres", parameters=None):
         """Run one SQL statement in `database` (autocommit); its rows, or None."""
-        import psycopg
-        with psycopg.connect(host=self.socket_dir, port=self.port, user=self.user,
-                             dbname=database, autocommit=True) as connection:
+        with self.connect(database, autocommit=True) as connection:
             cursor = connection.execute(sql, parameters)
             return cursor.fetchall() if cursor.description else None
 
