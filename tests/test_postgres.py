@@ -39,18 +39,15 @@ def quiet(_):
 
 
 def hand_in(folder, *students):
-    """The lesson-01 notebooks of `students` of the sample class in nbgrader's layout under
-    folder (finn's, a flat file in the sample class, too); returns folder."""
+    """The lesson-01 notebooks of `students` of the sample class (finn's is a flat file there)
+    copied in nbgrader's layout under folder; returns folder."""
     for student in students:
-        shutil.copy(notebook_path(CLASS / student, LESSON) if student != "finn"
-                    else CLASS / f"finn_{LESSON}.ipynb",
-                    _made(notebook_path(folder / student, LESSON)))
+        original = CLASS / f"finn_{LESSON}.ipynb" if student == "finn" else \
+            notebook_path(CLASS / student, LESSON)
+        target = notebook_path(folder / student, LESSON)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(original, target)
     return folder
-
-
-def _made(path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def expected(student):
@@ -238,7 +235,7 @@ def test_gradings_that_record_one_student_at_once_wait_for_each_other(postgres, 
         s: {**{g: 0.0 for g in expected("ada")}, "test_bce_values": 5.0} for s in students}
 
 
-# (what is wrong, URL through the socket or None, URL over TCP, what the line must advise)
+# what is wrong: (its URL through the socket, its URL over TCP, what the line must advise)
 UNUSABLE = {
     "driver missing": (
         lambda pg: f"postgresql+pg8000://{pg.user}@/postgres?host={pg.socket_dir}&port={pg.port}",
