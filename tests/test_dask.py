@@ -218,3 +218,16 @@ def test_a_cluster_mistake_is_one_line_and_writes_nothing(tmp_path, args, messag
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not out.exists()
+
+
+def test_the_scheduler_check_works_where_an_event_loop_runs():
+    """As in a Jupyter notebook, which runs an event loop (or after a test that left one)."""
+    import asyncio
+
+    from nncourse.grading.cluster import check_scheduler
+
+    async def inside_a_loop():
+        with pytest.raises(ValueError, match="no Dask scheduler answers at tcp://127.0.0.1:9"):
+            check_scheduler("tcp://127.0.0.1:9", timeout=1)
+
+    asyncio.run(inside_a_loop())

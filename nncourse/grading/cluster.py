@@ -28,6 +28,7 @@ import socket
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,8 +59,9 @@ def check_scheduler(address, timeout=10):
         comm = await connect(address, timeout=timeout)
         await comm.close()
 
-    try:
-        asyncio.run(ping())
+    try:  # in a thread of its own: the caller may run an event loop (Jupyter, a test)
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, ping()).result()
     except (OSError, TimeoutError, ValueError, TypeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else \
             type(error).__name__
