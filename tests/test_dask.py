@@ -73,11 +73,12 @@ def expected_scores(student, lesson):
     return EXPECTED[student][lesson]
 
 
-def worker_with_a_kernel(client):
-    """(address, pid) of a worker that is running a student's kernel right now, or None."""
+def worker_with_a_kernel(pids):
+    """(address, pid) of the worker, of pids ({address: pid}), that is running a student's
+    kernel right now, or None."""
     import psutil
 
-    for address, pid in client.run(os.getpid).items():
+    for address, pid in pids.items():
         try:
             children = psutil.Process(pid).children(recursive=True)
         except psutil.NoSuchProcess:
@@ -95,9 +96,12 @@ def killed(tmp_path_factory):
     ({student: {grade_id: score}} read from the gradebook, what was killed, the dashboard's page
     and the command's output, OUT).
 
-    `nncourse grade` runs as a process of its own, as an instructor runs it: in this one,
-    after Playwright's greenlets (the browser tests), Python 3.11.7 has raised "AST constructor
-    recursion depth mismatch" (CPython gh-106905) when nbformat first validated a notebook."""
+    `nncourse grade` runs as a process of its own, as an instructor runs it. The workers' pids
+    are asked for once, before grading: `client.run` makes a worker's event-loop thread parse
+    a signature with the ast module (inspect on the builtin os.getpid), and Python 3.11's ast
+    module counts its recursion depth in one counter for all threads, so a parse at the same
+    time as the task thread's (nbformat's first import, the repair of a notebook) raises
+    "AST constructor recursion depth mismatch" in the task: polling with it failed the task."""
     import socket
 
     tmp = tmp_path_factory.mktemp("dask")
@@ -116,9 +120,9 @@ def killed(tmp_path_factory):
                                      "0"], stderr=subprocess.DEVNULL))
     kill = {}
 
-    def killer(client, stop):
+    def killer(client, pids, stop):
         while not stop.is_set():
-            found = worker_with_a_kernel(client)
+            found = worker_with_a_kernel(pids)
             if found:
                 address, pid = found
                 kill["tasks"] = list(client.processing()[address])
@@ -132,8 +136,9 @@ def killed(tmp_path_factory):
                     set_as_default=False) as client:
             client.wait_for_workers(2, timeout=120)
             kill["dashboard"] = urllib.request.urlopen(client.dashboard_link, timeout=30).read()
+            pids = client.run(os.getpid)  # before any task runs: see above
             stop = threading.Event()
-            thread = threading.Thread(target=killer, args=(client, stop))
+            thread = threading.Thread(target=killer, args=(client, pids, stop))
             thread.start()
             try:
                 grading = subprocess.run(
@@ -160,10 +165,10 @@ def killed(tmp_path_factory):
 
 def test_a_worker_killed_mid_task_costs_a_retry_not_a_grade(killed):
     results, kill, _ = killed
-    assert kill.get("tasks"), "no worker was killed while a kernel ran"
+    assert kill["status"] == 0, kill["stdout"] + kill["stderr"][-3000:]
+    assert kill.get("tasks"), f"no task was running on the killed worker:\n{kill['stdout']}"
     with pytest.raises(ProcessLookupError):
         os.kill(kill["pid"], 0)  # it is gone
-    assert kill["status"] == 0, kill["stderr"][-3000:]
     assert "[6/6] " in kill["stdout"] and "6 graded, 0 could not be graded" in kill["stdout"]
     for student in STUDENTS[:-1]:
         assert results[student] == expected_scores(student, LESSON), student
@@ -178,8 +183,9 @@ def test_the_dashboard_shows_the_progress(killed):
 
 
 def test_student_code_on_a_worker_is_sandboxed(killed):
-    results, _, out = killed
-    assert results["snooper"] == expected_scores("ada", LESSON)
+    results, kill, out = killed
+    assert results["snooper"] == expected_scores("ada", LESSON), (
+        kill["stdout"] + kill["stderr"][-3000:])
     graded = json.loads(notebook_path(out / "course" / "autograded" / "snooper", LESSON)
                         .read_text())
     printed = "".join("".join(o.get("text", "")) for c in graded["cells"]
@@ -188,6 +194,30 @@ def test_student_code_on_a_worker_is_sandboxed(killed):
                            if line.startswith("SNOOP")).removeprefix("SNOOP "))
     assert seen == {"solutions": False, "class": False, "grading folder": False,
                     "network": False}
+
+
+def test_a_lesson_whose_workers_all_died_is_made_again(tmp_path):
+    """The lesson's files (sent once, shared by its tasks) outlive every worker that held them:
+    the scheduler makes them again for the tasks that still need them."""
+    from operator import attrgetter
+
+    from distributed import Client, LocalCluster
+
+    from nncourse.grading.cluster import send_lesson
+
+    for kind in ("release", "source"):
+        path = notebook_path(tmp_path / "course" / kind, LESSON)
+        path.parent.mkdir(parents=True)
+        path.write_bytes(kind.encode())
+    (tmp_path / "template.db").write_bytes(b"template")
+    with LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=0) as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        lesson = send_lesson(client, LESSON, tmp_path)
+        lesson.result()
+        holders = client.who_has(lesson)[lesson.key]
+        client.restart_workers(list(holders))  # their processes die, their memory with them
+        assert client.submit(attrgetter("release", "template"), lesson).result(timeout=60) == (
+            b"release", b"template")
 
 
 def test_the_class_on_a_local_cluster_gets_exactly_the_expected_grades(tmp_path):

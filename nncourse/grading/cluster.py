@@ -184,6 +184,17 @@ def grade_on_cluster(todo, out, limits, cluster, progress, done):
             local.close()
 
 
+def send_lesson(client, name, out):
+    """A future of the Lesson `name` of the grading folder OUT, made on the cluster by a task
+    whose arguments are its files' bytes: the scheduler keeps them, so a Lesson whose workers
+    all died is made again on another (data sent with `client.scatter` has no such recipe, and
+    the tasks that need it would fail with it)."""
+    return client.submit(Lesson, notebook_path(out / "course" / "release", name).read_bytes(),
+                         notebook_path(out / "course" / "source", name).read_bytes(),
+                         (out / "template.db").read_bytes(),
+                         key=f"lesson-{name}-{os.urandom(4).hex()}")
+
+
 def _grade(client, todo, out, limits, progress, done):
     from distributed import as_completed
 
@@ -197,10 +208,7 @@ def _grade(client, todo, out, limits, progress, done):
     for submission, _ in todo:
         name = submission.lesson
         if name not in lessons:
-            lessons[name] = client.scatter(Lesson(
-                notebook_path(out / "course" / "release", name).read_bytes(),
-                notebook_path(out / "course" / "source", name).read_bytes(),
-                (out / "template.db").read_bytes()), broadcast=False)
+            lessons[name] = send_lesson(client, name, out)
     # the kernel's limits without this machine's folders: each task hides its own
     limits = dataclasses.replace(limits, hidden=(), readable=())
     futures = {client.submit(grade_task, lessons[s.lesson], s.path.name, s.path.read_bytes(),
