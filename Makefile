@@ -53,6 +53,10 @@ demo: $(BIN)/.installed $(SANDBOX)
 	$(BIN)/nncourse release
 	$(BIN)/nncourse grade examples/class --out build/grading
 
+# The suite's own matplotlib cache, not the one in ~/.cache that every matplotlib of the user
+# shares: the CI of db631a9 found that one without matplotlib's own fonts (cause not found),
+# and five notebooks printed findfont warnings. Grading kernels get a HOME of their own.
+test: export MPLCONFIGDIR := $(CURDIR)/build/matplotlib
 test: $(BIN)/.installed $(SANDBOX) $(BROWSER) $(POSTGRES) $(SLIDE_ASSETS)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
